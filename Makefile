@@ -1,0 +1,28 @@
+# Two doors for a fresh machine: `make demo` (set up, run the main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-all clean
+
+setup: $(VENV)/.installed
+
+# The venv sees system packages so a GPU box keeps its own CUDA torch; elsewhere we
+# install the CPU build pinned first, so nothing pulls a multi-GB CUDA wheel.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+demo: setup
+	$(BIN)/pdejepa demo --out results/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-all: setup
+	$(BIN)/python -m pytest -m ""
+
+clean:
+	rm -rf $(VENV) results .pytest_cache
