@@ -54,8 +54,10 @@ def etdrk4_coefficients(lin: torch.Tensor, h: float, n_contour: int = 64, radius
     return ETDRK4Coefficients(E=torch.exp(hl), E2=torch.exp(hl / 2), **out)
 
 
-def etdrk4_step(v: torch.Tensor, c: ETDRK4Coefficients, nonlinear: Nonlinear) -> torch.Tensor:
-    """Advance the spectrum ``v`` of shape ``(batch, nk)`` by one step."""
+def etdrk4_step(v: torch.Tensor, c: ETDRK4Coefficients, nonlinear: Nonlinear | None) -> torch.Tensor:
+    """Advance the spectrum ``v`` of shape ``(batch, nk)`` by one step (exactly, if ``nonlinear`` is None)."""
+    if nonlinear is None:
+        return c.E * v
     nv = nonlinear(v)
     a = c.E2 * v + c.Q * nv
     na = nonlinear(a)

@@ -60,16 +60,22 @@ def tail_ratio(u_hat: torch.Tensor, band: float = 0.2) -> torch.Tensor:
     return torch.where(peak > 0, tail / peak.clamp_min(torch.finfo(amp.dtype).tiny), torch.zeros_like(peak))
 
 
-def convection(u_hat: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Conservative convection ``-(u^2 / 2)_x`` in Fourier space, dealiased.
+class Convection:
+    """Conservative convection ``N(u) = -(u^2 / 2)_x`` in Fourier space, dealiased.
+
+    Built once per batch so that the factor ``-i k / 2`` times the dealiasing mask is
+    precomputed: each call is one inverse FFT, a square and one forward FFT.
 
     Args:
-        u_hat: ``(batch, nk)`` complex half spectrum.
         k: ``(batch or 1, nk)`` angular wavenumbers.
         mask: ``(nk,)`` dealiasing mask.
-    Returns:
-        ``(batch, nk)`` complex.
     """
-    nx = 2 * (u_hat.shape[-1] - 1)
-    u = torch.fft.irfft(u_hat, n=nx)
-    return (-0.5j * k) * torch.fft.rfft(u * u) * mask
+
+    def __init__(self, k: torch.Tensor, mask: torch.Tensor) -> None:
+        self.nx = 2 * (k.shape[-1] - 1)
+        self.factor = (-0.5j * k) * mask.to(k.dtype)
+
+    def __call__(self, u_hat: torch.Tensor) -> torch.Tensor:
+        """``(batch, nk)`` complex -> ``(batch, nk)`` complex."""
+        u = torch.fft.irfft(u_hat, n=self.nx)
+        return self.factor * torch.fft.rfft(u * u)

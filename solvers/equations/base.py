@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -50,8 +51,8 @@ class Equation:
         """Eigenvalues of the linear operator. ``k``: ``(batch, nk)``; ``p[name]``: ``(batch, 1)``."""
         raise NotImplementedError
 
-    def nonlinear(self, u_hat: torch.Tensor, k: torch.Tensor, mask: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Nonlinear term in Fourier space, ``(batch, nk)`` complex."""
+    def nonlinear(self, k: torch.Tensor, mask: torch.Tensor, p: dict[str, torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """Build ``N(u_hat)`` (``(batch, nk)`` complex in and out) for one batch, or None for a linear equation."""
         raise NotImplementedError
 
     def parameter(self, symbol: str) -> Parameter:

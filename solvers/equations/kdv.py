@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..spectral import convection
+from ..spectral import Convection
 from .base import Defaults, Equation, Parameter
 
 
@@ -23,5 +23,5 @@ class KdV(Equation):
         # -u_xxx -> -(i k)^3 u_hat = i k^3 u_hat: purely dispersive
         return 1j * k**3
 
-    def nonlinear(self, u_hat, k, mask, p):
-        return convection(u_hat, k, mask)
+    def nonlinear(self, k, mask, p):
+        return Convection(k, mask)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..spectral import convection
+from ..spectral import Convection
 from .base import Defaults, Equation, Parameter
 
 
@@ -23,5 +23,5 @@ class KuramotoSivashinsky(Equation):
     def linear(self, k: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
         return k**2 - k**4
 
-    def nonlinear(self, u_hat, k, mask, p):
-        return convection(u_hat, k, mask)
+    def nonlinear(self, k, mask, p):
+        return Convection(k, mask)
