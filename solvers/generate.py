@@ -1,7 +1,10 @@
 """Write a dataset of 1D trajectories: batched, on any device, resumable, shardable."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +79,23 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     elif dev.type != "cpu":
         raise ValueError(f"device {device!r} is not supported; use cpu, cuda or cuda:N")
     return dev
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler's pre-emption, ``kill``) like Ctrl-C, so the file is closed cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def check_batch(cfg: SimulationConfig, indices: np.ndarray, tail: np.ndarray, finite: np.ndarray) -> None:
@@ -166,7 +186,7 @@ def generate(
         resume=resume,
         overwrite=overwrite,
     )
-    with writer:
+    with writer, sigterm_as_interrupt():
         start = writer.written
         bar = tqdm(total=len(indices), initial=start, unit="traj", desc=f"{eq.name} -> {writer.path.name}", disable=not progress)
         t = torch.as_tensor(times, dtype=torch.float64)

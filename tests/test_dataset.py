@@ -515,3 +515,18 @@ def test_cuda_without_cuda_is_refused(no_simulation, device):
     with pytest.raises(ValueError, match=re.escape(f"device {device!r} requested but CUDA is not available")):
         run(small_cfg(), 4, no_simulation / "bad.h5", device=device)
     assert list(no_simulation.iterdir()) == []
+
+
+def test_sigterm_is_turned_into_a_clean_interrupt():
+    import os
+    import signal
+    import time
+
+    from solvers.generate import sigterm_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts the sleep at once
+    assert signal.getsignal(signal.SIGTERM) == before
