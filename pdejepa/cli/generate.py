@@ -1,8 +1,7 @@
-"""The ``pdejepa`` command line: one entry point, a subcommand per job."""
+"""``pdejepa generate``: simulate a dataset into an xarray-readable HDF5 file."""
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -96,75 +95,3 @@ def run_generate(args: argparse.Namespace) -> int:
     )
     print(f"wrote {path} ({run['num']} trajectories in total, {time.perf_counter() - start:.1f} s)")
     return 0
-
-
-def add_plot(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="save a PNG of stored trajectories (space-time images for 1D files)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--sample", type=int, nargs="+", default=[0], help="sample positions in the file")
-    p.add_argument("--out", type=Path, help="PNG path (default: FILE with .png)")
-    p.set_defaults(run=run_plot)
-
-
-def run_plot(args: argparse.Namespace) -> int:
-    from solvers.plot import plot_spacetime
-
-    if not args.file.exists():
-        raise FileNotFoundError(f"{args.file} does not exist")
-    out = plot_spacetime(args.file, args.sample, args.out or args.file.with_suffix(".png"))
-    print(f"saved {out}")
-    return 0
-
-
-def add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="the main job on an embedded default: a small Burgers dataset and its picture")
-    p.add_argument("--out", type=Path, default=Path("results/demo"), help="results folder")
-    p.add_argument("--num", type=int, default=256)
-    p.set_defaults(run=run_demo)
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    import xarray as xr
-
-    from solvers.config import SimulationConfig
-    from solvers.generate import generate
-    from solvers.plot import plot_spacetime
-
-    start = time.perf_counter()
-    path = generate(SimulationConfig.default("burgers"), num=args.num, out=args.out / "burgers.h5", overwrite=True)
-    elapsed = time.perf_counter() - start
-    png = plot_spacetime(path, [0, 1, 2, 3], args.out / "burgers.png")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        print(ds)
-        print(f"\n{args.num} Burgers trajectories in {elapsed:.1f} s ({args.num / elapsed:.0f} traj/s); nu in "
-              f"[{float(ds.nu.min()):.3g}, {float(ds.nu.max()):.3g}], largest spectral tail {float(ds.spectral_tail.max()):.1e}")
-    print(f"dataset: {path}\npicture: {png}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pdejepa", description="Self-supervised learning for PDE dynamics.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_demo(sub)
-    add_generate(sub)
-    add_plot(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from solvers.generate import SimulationError
-
-    try:
-        return args.run(args)
-    except (ValueError, FileExistsError, FileNotFoundError, SimulationError) as err:
-        print(f"pdejepa {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as err:
-        print(f"\n{err}", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

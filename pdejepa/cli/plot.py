@@ -1,0 +1,23 @@
+"""``pdejepa plot``: pictures of stored trajectories."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help="save a PNG of stored trajectories (space-time images for 1D files)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--sample", type=int, nargs="+", default=[0], help="sample positions in the file")
+    p.add_argument("--out", type=Path, help="PNG path (default: FILE with .png)")
+    p.set_defaults(run=run_plot)
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from solvers.plot import plot_spacetime
+
+    if not args.file.exists():
+        raise FileNotFoundError(f"{args.file} does not exist")
+    out = plot_spacetime(args.file, args.sample, args.out or args.file.with_suffix(".png"))
+    print(f"saved {out}")
+    return 0
