@@ -7,12 +7,13 @@ import sys
 from .demo import add_demo
 from .generate import add_generate
 from .plot import add_plot
+from .symmetries import add_symmetries
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdejepa", description="Self-supervised learning for PDE dynamics.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_demo, add_generate, add_plot):
+    for add in (add_demo, add_generate, add_plot, add_symmetries):
         add(sub)
     return parser
 
