@@ -11,6 +11,7 @@ import torch
 from solvers import SimulationConfig, draw_inputs, simulate
 from symmetries.augment import available_groups
 from symmetries.jets import EvolutionEquation
+from symmetries.randomness import per_sample
 from symmetries.registry import equation_text
 from symmetries.residual import pde_residual
 from symmetries.transforms import GridTrajectories, PointTransform
@@ -43,7 +44,7 @@ def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
     eq = EvolutionEquation.parse(text)
     data = simulated(name, seed)
     panels = [("original", 0.0, data)]
-    generator = torch.Generator().manual_seed(seed)
+    draws = per_sample(seed, torch.zeros(1), stream=0, count=16)
     for group, transform in available_groups(text).items():
         if group == "time_shift":
             continue  # relabels time only; shown as a window crop in training
@@ -51,7 +52,7 @@ def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
         if group == "space_shift":
             eps *= float(data.L[0])
         e = torch.tensor([eps], dtype=torch.float64)
-        image = transform(data, e) if isinstance(transform, PointTransform) else transform(data, e, generator)
+        image = transform(data, e) if isinstance(transform, PointTransform) else transform(data, e, draws[:, : transform.n_draws])
         panels.append((group, eps, image))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False, constrained_layout=True)
     lim = max(float(p[2].u.abs().max()) for p in panels)

@@ -14,6 +14,7 @@ import torch
 
 from .cole_hopf import ColeHopfSuperposition
 from .derive import Generator
+from .randomness import per_sample
 from .report import algebra_from, symmetries_of
 from .jets import EvolutionEquation, jet, t, u, x
 from .superposition import Superposition
@@ -72,8 +73,9 @@ def available_groups(text: str, boundary: str = "periodic") -> dict[str, object]
 class SymmetryAugmentation:
     """Apply ``exp(eps_g v_g)`` for each configured group ``g`` in turn (Lie-Trotter composition).
 
-    ``strengths[g] = s`` draws ``eps_g ~ U(-s, s)`` independently per sample; the batch is
-    transformed in one call per group, with no loop over samples.
+    ``strengths[g] = s`` draws ``eps_g ~ U(-s, s)`` independently per sample (space shifts in
+    units of length, so ``s = L/2`` covers the domain); the batch is transformed in one call
+    per group, with no loop over samples in the transforms.
     """
 
     equation: str
@@ -91,17 +93,24 @@ class SymmetryAugmentation:
         for name, s in self.strengths.items():
             if not (s >= 0):
                 raise ValueError(f"strength of {name} must be >= 0, got {s}")
-        self.groups = {name: available[name] for name in self.strengths}
+        # superpositions first: Cole-Hopf needs the zero mean that a Galilean boost would break
+        order = sorted(self.strengths, key=lambda name: isinstance(available[name], PointTransform))
+        self.groups = {name: available[name] for name in order}
 
-    def __call__(self, data: GridTrajectories, generator: torch.Generator | None = None) -> GridTrajectories:
-        batch = data.u.shape[0]
-        for name, transform in self.groups.items():
+    def __call__(self, data: GridTrajectories, seed: int, ids: torch.Tensor) -> GridTrajectories:
+        """Transform ``data``; sample ``b`` draws its strengths from ``(seed, ids[b])`` only.
+
+        ids: ``(batch,)`` sample identifiers (e.g. dataset index times a step counter).
+        """
+        for stream, (name, transform) in enumerate(self.groups.items()):
             s = self.strengths[name]
             if s == 0:
                 continue
-            epsilon = (2 * torch.rand(batch, generator=generator, dtype=torch.float64) - 1) * s
-            if isinstance(transform, PointTransform):
-                data = transform(data, epsilon.to(data.u.device))
+            extra = getattr(transform, "n_draws", 0)
+            draws = per_sample(seed, ids, stream, 1 + extra)
+            epsilon = ((2 * draws[:, 0] - 1) * s).to(data.u.device)
+            if extra:
+                data = transform(data, epsilon, draws[:, 1:])
             else:
-                data = transform(data, epsilon.to(data.u.device), generator)
+                data = transform(data, epsilon)
         return data

@@ -54,7 +54,11 @@ class ColeHopfSuperposition:
     respects = frozenset({"periodic", "unbounded"})
     name: str = "cole_hopf_superposition"
 
-    def __call__(self, data: GridTrajectories, epsilon: torch.Tensor, generator: torch.Generator | None = None) -> GridTrajectories:
+    @property
+    def n_draws(self) -> int:
+        return self.heat_family.n_draws
+
+    def __call__(self, data: GridTrajectories, epsilon: torch.Tensor, draws: torch.Tensor) -> GridTrajectories:
         if data.boundary not in self.respects:
             raise NotASymmetryError(f"{self.name} respects only {sorted(self.respects)}, not {data.boundary}")
         if (epsilon.abs() >= 1).any():
@@ -63,7 +67,7 @@ class ColeHopfSuperposition:
         log_phi = -potential(data) / (2 * nu[:, None, None])
         log_phi = log_phi - log_phi.amin(dim=(1, 2), keepdim=True)  # phi / min(phi): a constant factor, still a heat solution
         phi = torch.exp(log_phi)
-        heat = self.heat_family.solution(data, generator)
+        heat = self.heat_family.solution(data, draws)
         heat = heat / heat.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
         k = data.wavenumbers()[:, None, :]
         heat_x = torch.fft.irfft(1j * k * torch.fft.rfft(heat), n=data.u.shape[-1])

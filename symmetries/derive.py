@@ -8,8 +8,9 @@ Method (Olver, *Applications of Lie Groups to Differential Equations*, ch. 2):
    ``D_t Q - sum_k F_{u_k} D_x^k Q = 0`` (all ``t``-derivatives eliminated through ``F``).
 2. That expression is polynomial in the free jets ``u_x, u_xx, ...``: each coefficient
    is a determining equation, linear in ``tau, xi, phi``.
-3. One-term equations are integrated (``f_{uu} = 0`` makes ``f`` linear in ``u`` ...), which
-   frees more variables to split by, until nothing changes.
+3. One-term equations are integrated (``f_{uu} = 0`` makes ``f`` linear in ``u`` ...), then
+   linear ODEs of one unknown along one variable (``f_uu + f_u = 0`` gives ``a + b e^{-u}``),
+   which frees more variables to split by, until nothing changes.
 4. What remains is solved by a polynomial ansatz and a nullspace, one coupled group of
    unknown functions at a time; a group whose solution space keeps growing with the ansatz
    degree is an infinite family (the heat equation's superposition) and is reported as such.
@@ -93,6 +94,8 @@ def split(expr: sp.Expr, gens: list[sp.Symbol]) -> list[sp.Expr]:
             base, exp = factor.as_base_exp()
             if base in gens_set and exp.is_Integer and exp > 0:
                 key.append((base.name, int(exp)))
+            elif isinstance(factor, sp.exp) and factor.free_symbols & gens_set and factor.args[0].is_polynomial(*gens):
+                key.append((str(factor), 1))  # u^j exp(a u) are linearly independent: split by them too
             else:
                 rest.append(factor)
         coefficient = sp.Mul(*rest)
@@ -158,6 +161,65 @@ def _one_term_rule(eq: sp.Expr, unknowns: _Unknowns) -> bool:
     return False
 
 
+def _ode_rule(eq: sp.Expr, unknowns: _Unknowns) -> bool:
+    """Integrate an equation in one unknown ``f`` differentiated along one variable only: a linear ODE.
+
+    ``f_uu + f_u = 0`` gives ``f = g1 + g2 exp(-u)`` with ``g1, g2`` functions of the other
+    variables; this is what lets exponential dependence through where a polynomial ansatz cannot.
+    """
+    targets = unknowns_in(eq)
+    if len(targets) != 1:
+        return False
+    (f,) = targets
+    if not isinstance(f, AppliedUndef):
+        return False
+    derivatives = [d for d in eq.atoms(sp.Derivative) if d.expr == f]
+    variables = {v for d in derivatives for v, _ in d.variable_count}
+    if len(variables) != 1:
+        return False
+    (v,) = variables
+    y = sp.Function("y")
+    ode = eq.subs({d: sp.diff(y(v), v, d.derivative_count) for d in derivatives}).subs(f, y(v))
+    try:
+        solution = sp.dsolve(ode, y(v))
+    except (NotImplementedError, ValueError):
+        return False
+    if isinstance(solution, list):
+        return False
+    general = solution.rhs
+    constants = sorted((s for s in general.free_symbols if s.name.startswith("C") and s.name[1:].isdigit()), key=str)
+    rest = tuple(a for a in f.args if a != v)
+    unknowns.replace(f, general.subs({c: unknowns.fresh(rest) for c in constants}))
+    return True
+
+
+def _eliminate(eqs: list[sp.Expr]) -> list[sp.Expr]:
+    """Add ``e1 - c e2`` where it cancels a shared term and involves fewer unknowns than ``e1``.
+
+    A cheap step of Gaussian elimination on the linear determining system: it exposes
+    equations such as ``phi_uu + phi_u = 0`` hidden in a sum with other unknowns.
+    """
+    out = list(eqs)
+    for e1, e2 in itertools.permutations(eqs, 2):
+        terms1 = dict(_terms(e1))
+        for key, c2 in _terms(e2):
+            if key in terms1:
+                combo = sp.expand(e1 - terms1[key] / c2 * e2)
+                if combo != 0 and len(unknowns_in(combo)) < len(unknowns_in(e1)):
+                    out.append(combo)
+                break
+    return list(dict.fromkeys(out))
+
+
+def _terms(e: sp.Expr) -> list[tuple[sp.Expr, sp.Expr]]:
+    """``(unknown-dependent factor, coefficient)`` per term of a linear expression."""
+    pairs = []
+    for term in sp.Add.make_args(e):
+        coef, dep = term.as_independent(*unknowns_in(term), as_Add=False)
+        pairs.append((dep, coef))
+    return pairs
+
+
 def _reduce(eq: EvolutionEquation, unknowns: _Unknowns) -> list[sp.Expr]:
     """Split and integrate one-term equations until a fixed point; return what remains."""
     while True:
@@ -169,6 +231,11 @@ def _reduce(eq: EvolutionEquation, unknowns: _Unknowns) -> list[sp.Expr]:
             targets = unknowns_in(e)
             if not targets & touched and _one_term_rule(e, unknowns):
                 touched |= targets
+        if not touched:  # then linear ODEs along one variable, one at a time
+            for e in sorted(_eliminate(eqs), key=sp.count_ops):
+                if _ode_rule(e, unknowns):
+                    touched = {True}
+                    break
         if not touched:
             return eqs
 

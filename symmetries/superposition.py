@@ -59,13 +59,17 @@ class Superposition:
 
     respects = frozenset({"periodic", "unbounded"})
 
-    def solution(self, data: GridTrajectories, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A random periodic solution of the condition on the data's grids, ``(batch, nt, nx)``."""
-        batch = data.u.shape[0]
-        m = torch.arange(1, self.n_modes + 1, dtype=data.u.dtype)
-        amp = torch.randn(batch, self.n_modes, generator=generator, dtype=data.u.dtype) / m
-        phase = 2 * math.pi * torch.rand(batch, self.n_modes, generator=generator, dtype=data.u.dtype)
-        amp, phase, m = amp.to(data.u.device), phase.to(data.u.device), m.to(data.u.device)
+    def solution(self, data: GridTrajectories, draws: torch.Tensor) -> torch.Tensor:
+        """A periodic solution of the condition on the data's grids, ``(batch, nt, nx)``.
+
+        draws: ``(batch, 2 * n_modes)`` uniforms on [0, 1) (see :func:`~symmetries.randomness.per_sample`).
+        """
+        draws = draws.to(data.u)
+        m = torch.arange(1, self.n_modes + 1, device=data.u.device, dtype=data.u.dtype)
+        # Gaussian amplitudes decaying as 1/m (Box-Muller keeps to the uniform draws) and uniform phases
+        u1, u2 = draws[:, : self.n_modes].clamp_min(1e-300), draws[:, self.n_modes :]
+        amp = torch.sqrt(-2 * torch.log(u1)) * torch.cos(2 * math.pi * u2) / m
+        phase = 2 * math.pi * u2
         k = 2 * math.pi * m / data.L[:, None]  # (batch, modes)
         rate = torch.as_tensor(self.rate(k, *(data.params[str(p)][:, None] for p in self.params))).real.to(data.u)
         ti, xj = data.times(), data.positions()  # (batch, nt), (batch, nx)
@@ -74,7 +78,12 @@ class Superposition:
         waves = torch.cos(k[:, None, :] * xj[..., None] + phase[:, None, :])  # (batch, nx, modes)
         return torch.einsum("btm,bxm,bm->btx", decay, waves, amp)
 
-    def __call__(self, data: GridTrajectories, epsilon: torch.Tensor, generator: torch.Generator | None = None) -> GridTrajectories:
+    @property
+    def n_draws(self) -> int:
+        return 2 * self.n_modes
+
+    def __call__(self, data: GridTrajectories, epsilon: torch.Tensor, draws: torch.Tensor) -> GridTrajectories:
+        """``u + epsilon f`` with ``f`` built from ``draws`` ``(batch, n_draws)``."""
         if data.boundary not in self.respects:
             raise NotASymmetryError(f"{self.name} respects only {sorted(self.respects)}, not {data.boundary}")
-        return replace(data, u=data.u + epsilon.to(data.u)[:, None, None] * self.solution(data, generator))
+        return replace(data, u=data.u + epsilon.to(data.u)[:, None, None] * self.solution(data, draws))
