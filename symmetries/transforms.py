@@ -76,7 +76,8 @@ def fourier_shift(u: torch.Tensor, shift: torch.Tensor, L: torch.Tensor) -> torc
     """
     nx = u.shape[-1]
     k = 2 * math.pi / L[:, None, None] * torch.arange(nx // 2 + 1, device=u.device, dtype=u.dtype)
-    return torch.fft.irfft(torch.fft.rfft(u) * torch.exp(-1j * k * shift[..., None]), n=nx)
+    phase = -k * shift[..., None]
+    return torch.fft.irfft(torch.fft.rfft(u) * torch.polar(torch.ones_like(phase), phase), n=nx)
 
 
 def _lambdify(expr: sp.Expr, params: tuple[sp.Symbol, ...]):
