@@ -1,0 +1,166 @@
+"""Symmetries of 2D incompressible Navier-Stokes with a buoyant scalar, on coordinate channels.
+
+    v_t + (v . grad) v = -grad p + nu lap v + b s g,      div v = 0,      s_t + v . grad s = 0
+
+(``g`` the unit direction of buoyancy, ``b`` its strength, ``s`` the smoke). A closed box is
+not invariant under translations, rotations or boosts of space, but the pair (data, box) is:
+so rather than resample fields on a fixed grid, the transforms move the coordinates of every
+value, carried as channels ``coords`` of shape ``(batch, time, 2, y, x)``, and transform the
+values (velocity vectors, the force direction, parameters) as the group prescribes. The box,
+its walls and gravity travel with the sample, which is again a solution of its own problem.
+
+- translation ``x -> x + a``;
+- rotation ``x -> R x``, ``v -> R v``, ``g -> R g``;
+- Galilean boost ``x -> x + c t``, ``v -> v + c`` (walls then move with velocity ``c``);
+- scaling ``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``b -> b / l^3`` (``nu`` fixed).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import torch
+
+
+@dataclass
+class FlowTrajectories:
+    """A batch of 2D flow windows with their coordinates.
+
+    velocity: ``(batch, time, 2, y, x)`` cell-centred ``(vx, vy)``.
+    scalars: name -> ``(batch, time, y, x)`` transported scalars (e.g. ``smoke``).
+    coords: ``(batch, time, 2, y, x)`` physical ``(x, y)`` of each value.
+    times: ``(batch, time)``.
+    gravity: ``(batch, 2)`` unit direction of the buoyancy force.
+    params: name -> ``(batch,)``, e.g. ``buoyancy``, ``nu``.
+    """
+
+    velocity: torch.Tensor
+    scalars: dict[str, torch.Tensor]
+    coords: torch.Tensor
+    times: torch.Tensor
+    gravity: torch.Tensor
+    params: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @classmethod
+    def on_grid(cls, velocity: torch.Tensor, scalars: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                times: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> "FlowTrajectories":
+        """From fields on one uniform grid: ``x`` ``(nx,)``, ``y`` ``(ny,)`` cell centres, ``times`` ``(nt,)``."""
+        batch, nt = velocity.shape[:2]
+        yy, xx = torch.meshgrid(y.to(velocity), x.to(velocity), indexing="ij")
+        coords = torch.stack([xx, yy])[None, None].expand(batch, nt, -1, -1, -1).clone()
+        gravity = torch.tensor([0.0, 1.0], dtype=velocity.dtype, device=velocity.device).expand(batch, 2).clone()
+        return cls(velocity, scalars, coords, times.to(velocity)[None].expand(batch, -1).clone(), gravity, dict(params or {}))
+
+
+def _rotation(theta: torch.Tensor) -> torch.Tensor:
+    """``(batch, 2, 2)`` rotation matrices."""
+    c, s = torch.cos(theta), torch.sin(theta)
+    return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
+
+
+def translate(data: FlowTrajectories, shift: torch.Tensor) -> FlowTrajectories:
+    """``x -> x + shift``; shift: ``(batch, 2)``."""
+    return replace(data, coords=data.coords + shift.to(data.coords)[:, None, :, None, None])
+
+
+def rotate(data: FlowTrajectories, theta: torch.Tensor) -> FlowTrajectories:
+    """``x -> R x``, ``v -> R v``, ``g -> R g``; theta: ``(batch,)`` radians."""
+    R = _rotation(theta.to(data.coords))
+    turn = lambda field: torch.einsum("bij,btjyx->btiyx", R, field)  # noqa: E731
+    return replace(data, coords=turn(data.coords), velocity=turn(data.velocity), gravity=torch.einsum("bij,bj->bi", R, data.gravity))
+
+
+def boost(data: FlowTrajectories, velocity: torch.Tensor) -> FlowTrajectories:
+    """``x -> x + c t``, ``v -> v + c``; velocity ``c``: ``(batch, 2)``."""
+    c = velocity.to(data.coords)[:, None, :, None, None]
+    return replace(data, coords=data.coords + c * data.times[:, :, None, None, None], velocity=data.velocity + c)
+
+
+def scale(data: FlowTrajectories, log_scale: torch.Tensor) -> FlowTrajectories:
+    """``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``buoyancy -> buoyancy / l^3`` with ``l = exp(log_scale)``."""
+    lam = torch.exp(log_scale.to(data.coords))
+    params = dict(data.params)
+    if "buoyancy" in params:
+        params["buoyancy"] = params["buoyancy"] / lam**3
+    return replace(
+        data,
+        coords=data.coords * lam[:, None, None, None, None],
+        times=data.times * lam[:, None] ** 2,
+        velocity=data.velocity / lam[:, None, None, None, None],
+        params=params,
+    )
+
+
+FLOW_GROUPS = {"translation": translate, "rotation": rotate, "galilean_boost": boost, "scaling": scale}
+
+
+def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torch.Tensor:
+    """``||w_t + v . grad w - nu lap w - b (g x grad s)|| / ||w_t||`` per sample, ``(batch,)``.
+
+    Derivatives by second-order differences in index space, mapped to physical space with the
+    Jacobian of the (affine) coordinate channels, so rotated and scaled grids are handled;
+    the time derivative follows each value (``d/dt`` at fixed index), hence the ``-x_t . grad``
+    correction for moving coordinates. Interior points and frames only.
+    """
+    X = data.coords
+    v = data.velocity
+    # index-space derivatives (central, interior)
+    d_i = lambda f: (f[..., 1:-1, 2:] - f[..., 1:-1, :-2]) / 2  # noqa: E731  along x-index
+    d_j = lambda f: (f[..., 2:, 1:-1] - f[..., :-2, 1:-1]) / 2  # noqa: E731  along y-index
+    jac = torch.stack([d_i(X), d_j(X)], dim=-1)  # (b, t, 2 [phys], y, x, 2 [index])
+    inv = torch.linalg.inv(jac.permute(0, 1, 3, 4, 2, 5))  # (b, t, y, x, index, phys)
+
+    def grad(f):  # f (b, t, y, x) -> (b, t, y', x', 2 phys)
+        g_idx = torch.stack([d_i(f), d_j(f)], dim=-1)
+        return torch.einsum("btyxi,btyxip->btyxp", g_idx, inv)
+
+    def interior(f):
+        return f[..., 1:-1, 1:-1]
+
+    vx, vy = v[:, :, 0], v[:, :, 1]
+    w = grad(vy)[..., 0] - grad(vx)[..., 1]  # vorticity on the interior
+    pad = lambda f: torch.nn.functional.pad(f, (1, 1, 1, 1), mode="replicate")  # noqa: E731
+    gw = grad(pad(w))
+    lap = grad(pad(gw[..., 0]))[..., 0] + grad(pad(gw[..., 1]))[..., 1]
+    dt = (data.times[:, 2:] - data.times[:, :-2])[:, :, None, None]
+    w_t = (w[:, 2:] - w[:, :-2]) / dt
+    x_t = (X[:, 2:] - X[:, :-2]) / dt[:, :, None]  # coordinate velocity (boosts)
+    mid = slice(1, -1)
+    vel = torch.stack([interior(vx), interior(vy)], dim=-1)[:, mid] - interior(x_t).permute(0, 1, 3, 4, 2)
+    advect = (vel * gw[:, mid]).sum(-1)
+    nu = torch.as_tensor(nu, dtype=w.dtype, device=w.device).reshape(-1, 1, 1, 1) if torch.is_tensor(nu) else nu
+    force = 0.0
+    for name, s in data.scalars.items():
+        if name == "smoke" and "buoyancy" in data.params:
+            gs = grad(s)[:, mid]
+            g = data.gravity[:, None, None, None, :]
+            cross = g[..., 0] * gs[..., 1] - g[..., 1] * gs[..., 0]  # curl of (b s g) = b (g x grad s)
+            force = -data.params["buoyancy"].to(w)[:, None, None, None] * cross
+    residual = w_t + advect - nu * lap[:, mid] - force
+    trim = (slice(None), slice(None), slice(2, -2), slice(2, -2))  # away from the one-sided laplacian edges
+    return residual[trim].flatten(1).norm(dim=1) / w_t[trim].flatten(1).norm(dim=1).clamp_min(1e-300)
+
+
+@dataclass
+class FlowAugmentation:
+    """Random flow symmetries per sample, composed in the configured order.
+
+    ``strengths[g] = s``: translation and boost components ``~ U(-s, s)``, rotation angle
+    ``~ U(-s, s)`` radians, log-scale ``~ U(-s, s)``; drawn from ``(seed, sample id)`` only.
+    """
+
+    strengths: dict[str, float]
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.strengths) - set(FLOW_GROUPS))
+        if unknown:
+            raise ValueError(f"unknown flow group(s) {unknown}; available: {sorted(FLOW_GROUPS)}")
+
+    def __call__(self, data: FlowTrajectories, seed: int, ids: torch.Tensor) -> FlowTrajectories:
+        from .randomness import per_sample
+
+        for stream, (name, s) in enumerate(self.strengths.items()):
+            draws = ((2 * per_sample(seed, ids, stream, 2) - 1) * s).to(data.coords)
+            arg = draws if name in ("translation", "galilean_boost") else draws[:, 0]
+            data = FLOW_GROUPS[name](data, arg)
+        return data
