@@ -125,6 +125,9 @@ class PointTransform:
                 f"it respects only {sorted(self.respects)}"
             )
         e = epsilon.to(data.u)
+        missing = [str(s) for s in self.params if str(s) not in data.params]
+        if missing:
+            raise ValueError(f"{self.name or 'transform'} needs the per-sample parameter(s) {missing} of the equation; the data carry {sorted(data.params)}")
         p = [data.params[str(s)].to(data.u) for s in self.params]
         scalar = lambda name, *args: torch.as_tensor(self._f[name](*args), dtype=data.u.dtype, device=data.u.device)  # noqa: E731
         zero = torch.zeros_like(e)
