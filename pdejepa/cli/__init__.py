@@ -6,6 +6,7 @@ import sys
 
 from .demo import add_demo
 from .generate import add_generate
+from .learn import add_learning
 from .plot import add_plot
 from .symmetries import add_symmetries
 
@@ -13,7 +14,7 @@ from .symmetries import add_symmetries
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdejepa", description="Self-supervised learning for PDE dynamics.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_demo, add_generate, add_plot, add_symmetries):
+    for add in (add_demo, add_generate, add_plot, add_symmetries, add_learning):
         add(sub)
     return parser
 

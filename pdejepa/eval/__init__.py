@@ -1,0 +1,4 @@
+"""Downstream evaluation: parameter regression probes and baselines."""
+from .regression import RegressionModule, TargetScaler
+
+__all__ = ["RegressionModule", "TargetScaler"]
