@@ -43,3 +43,20 @@ def test_pretrain_then_regress_from_the_cli(tmp_path, capsys):
     assert all(r["nmse"] >= 0 for r in rows)
     assert (tmp_path / "reg" / "regression.png").stat().st_size > 0
     assert main(["regress", "--ckpt", str(tmp_path / "nope.ckpt"), "--set", *common]) == 2
+
+
+def test_ridge_probe_recovers_a_linear_law_and_does_not_overfit_few_labels():
+    import torch
+
+    from pdejepa.eval.regression import ridge_probe
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(64, generator=g, dtype=torch.float64)
+    h = torch.randn(600, 64, generator=g, dtype=torch.float64)
+    y = h @ w / 8 + 0.05 * torch.randn(600, generator=g, dtype=torch.float64)
+    full = ridge_probe(h[:500], y[:500], h[500:], y[500:])
+    assert full["nmse"] < 0.01
+    few = ridge_probe(h[:20], y[:20], h[500:], y[500:])  # fewer labels than weights
+    assert few["nmse"] < 0.9 and few["lambda"] > 1e-3  # regularised; ~20/64 of the signal is learnable
+    noise = ridge_probe(h[:20], torch.randn(20, generator=g, dtype=torch.float64), h[500:], y[500:])
+    assert noise["nmse"] < 1.5  # pure-noise labels: GCV shrinks towards the mean
