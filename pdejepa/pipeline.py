@@ -210,11 +210,9 @@ def table(rows: list[dict], label: str) -> str:
 
 
 def plot(rows: list[dict], out: Path, label: str) -> Path:
-    import matplotlib
+    from solvers.plot import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     for m in dict.fromkeys(r["method"] for r in rows):
         ns = sorted({r["labels"] for r in rows if r["method"] == m})
@@ -225,10 +223,7 @@ def plot(rows: list[dict], out: Path, label: str) -> Path:
     ax.set_xlabel("labelled trajectories")
     ax.set_ylabel(f"NMSE of {label}")
     ax.legend()
-    path = out / "regression.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "regression.png")
 
 
 def quickstart(out: Path, overrides: list[str] = (), progress: bool = True) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from solvers import SimulationConfig, draw_inputs, simulate
+from solvers.plot import pyplot, save_figure
 from symmetries.augment import available_groups
 from symmetries.jets import EvolutionEquation
 from symmetries.randomness import per_sample
@@ -35,11 +36,7 @@ def simulated(name: str, seed: int = 0, nt: int = 401) -> GridTrajectories:
 
 def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
     """Save a PNG: the trajectory, then one panel per available group with its PDE residual."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     text = equation_text(name)
     eq = EvolutionEquation.parse(text)
     data = simulated(name, seed)
@@ -66,8 +63,4 @@ def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
         ax.set_xlabel("x")
     axes[0][0].set_ylabel("t")
     fig.suptitle(f"{name}: {text}  (each panel is again a solution; residual = ||u_t - F|| / ||u_t||)", fontsize=10)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=110)

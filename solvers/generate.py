@@ -1,4 +1,9 @@
-"""Write a dataset of 1D trajectories: batched, on any device, resumable, shardable."""
+"""Write a dataset of trajectories: batched, on any device, resumable, shardable.
+
+The batch loop (:func:`write_dataset`) serves every family of datasets through the small
+:class:`DatasetRecipe` protocol: the 1D periodic equations (:class:`Periodic1DRecipe`) and
+the 2D smoke-buoyancy flows (:mod:`solvers.ns2d`).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,6 +12,7 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -116,8 +122,162 @@ def check_batch(cfg: SimulationConfig, indices: np.ndarray, tail: np.ndarray, fi
         )
 
 
+class DatasetRecipe(Protocol):
+    """What the batch loop of :func:`write_dataset` needs from a family of datasets.
+
+    A recipe knows the fields it writes (dims after ``sample``), its coordinates, the
+    per-trajectory variables, its provenance attributes and the configuration that
+    fingerprints a run, and how to simulate the trajectories with given global indices.
+    Trajectory ``i`` must depend only on ``(recipe, seed, i)``.
+    """
+
+    name: str
+    fields: dict[str, tuple[str, ...]]
+    per_sample: tuple[str, ...]
+
+    def config(self) -> dict[str, Any]:
+        """The full recipe as plain data (stored as JSON, and the resume fingerprint)."""
+        ...
+
+    def coords(self) -> dict[str, np.ndarray]:
+        ...
+
+    def coord_attrs(self) -> dict[str, dict[str, str]]:
+        ...
+
+    def attrs(self) -> dict[str, Any]:
+        """Provenance attributes of the file besides seed, counts, config and version."""
+        ...
+
+    def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
+        """Every field (float32, ``(n, ...)``) and per-sample variable (``(n,)``) of trajectories ``indices``.
+
+        Raises :class:`SimulationError` naming the trajectories that cannot be stored.
+        """
+        ...
+
+
+class Periodic1DRecipe:
+    """The 1D periodic equations of :mod:`solvers.equations` as a :class:`DatasetRecipe`."""
+
+    fields = {"u": ("time", "x")}
+
+    def __init__(self, cfg: SimulationConfig) -> None:
+        self.cfg = cfg.validate()
+        self.name = cfg.eq.name
+        self.per_sample = (*cfg.params, "spectral_tail")
+
+    def config(self) -> dict[str, Any]:
+        return self.cfg.to_dict()
+
+    def coords(self) -> dict[str, np.ndarray]:
+        cfg = self.cfg
+        L = cfg.params["L"]
+        return {"time": cfg.output_times(), "x": np.arange(cfg.nx) / cfg.nx * (L[0] if L[0] == L[1] else 1.0)}
+
+    def coord_attrs(self) -> dict[str, dict[str, str]]:
+        L = self.cfg.params["L"]
+        return {
+            "time": {"long_name": "time", "units": "time units of the equation"},
+            "x": {"long_name": "x", "units": "length units" if L[0] == L[1] else "fraction of each sample's L"},
+            "sample": {"long_name": "global trajectory index"},
+        }
+
+    def attrs(self) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "equation": cfg.eq.name,
+            "equation_string": cfg.eq.formula,
+            "solver": SOLVER,
+            "dt": cfg.dt,
+            "nx": cfg.nx,
+            "t_burn": cfg.t_burn,
+            "initial_condition": cfg.ic,
+            "parameter_ranges": to_json({k: list(v) for k, v in cfg.params.items()}),
+        }
+
+    def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
+        cfg = self.cfg
+        params, draws = draw_inputs(cfg, seed, indices)
+        u0 = cfg.initial_condition().build(torch.as_tensor(draws, device=device), cfg.nx)
+        t = torch.as_tensor(cfg.output_times(), dtype=torch.float64)
+        result = simulate(cfg.eq, u0, {k: torch.as_tensor(v, device=device) for k, v in params.items()}, t, cfg.dt)
+        tail, finite = result.tail.cpu().numpy(), result.finite.cpu().numpy()
+        check_batch(cfg, indices, tail, finite)
+        return {"u": result.u.to(torch.float32).cpu().numpy(), "spectral_tail": tail, **params}
+
+
+def _check_run_settings(num: int, batch_size: int, seed: int) -> None:
+    for name, value, least in (("num", num, 1), ("batch_size", batch_size, 1), ("seed", seed, 0)):
+        if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= least):
+            kind = "a positive integer" if least == 1 else "a non-negative integer"
+            raise ValueError(f"{name}={value!r} must be {kind}")
+
+
+def write_dataset(
+    recipe: DatasetRecipe,
+    num: int,
+    out: str | os.PathLike,
+    seed: int = 0,
+    device: str | torch.device | None = "cpu",
+    batch_size: int = 256,
+    shard: Shard = Shard(),
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Simulate trajectories ``shard.indices(num)`` of ``recipe`` batch by batch into ``out`` (or its shard file).
+
+    Returns:
+        The path of the finished file.
+    """
+    _check_run_settings(num, batch_size, seed)
+    dev = resolve_device(device)
+    indices = shard.indices(num)
+    config = recipe.config()
+    fingerprint = {"config": config, "seed": int(seed), "num": int(num), "shard": [shard.index, shard.count]}
+    from pdejepa import __version__
+
+    attrs = {
+        **recipe.attrs(),
+        "seed": int(seed),
+        "num_total": int(num),
+        "shard": f"{shard.index}/{shard.count}",
+        "config": to_json(config),
+        "version": __version__,
+        "complete": 0,
+    }
+    writer = TrajectoryWriter(
+        shard.path(Path(out)),
+        fields=recipe.fields,
+        coords=recipe.coords(),
+        samples=indices,
+        per_sample=recipe.per_sample,
+        attrs=attrs,
+        fingerprint=to_json(fingerprint),
+        coord_attrs=recipe.coord_attrs(),
+        resume=resume,
+        overwrite=overwrite,
+    )
+    with writer, sigterm_as_interrupt():
+        start = writer.written
+        bar = tqdm(total=len(indices), initial=start, unit="traj", desc=f"{recipe.name} -> {writer.path.name}", disable=not progress)
+        try:
+            for lo in range(start, len(indices), batch_size):
+                batch = indices[lo : lo + batch_size]
+                writer.write(lo, recipe.simulate(int(seed), batch, dev))
+                bar.update(len(batch))
+        except KeyboardInterrupt:
+            bar.close()
+            raise KeyboardInterrupt(
+                f"interrupted: {writer.written}/{len(indices)} trajectories saved in {writer.partial}; rerun with --resume to continue"
+            ) from None
+        bar.close()
+        return writer.finish({"complete": 1})
+
+
 def generate(
-    cfg: SimulationConfig,
+    cfg: SimulationConfig | Any,
     num: int,
     out: str | os.PathLike,
     seed: int = 0,
@@ -130,80 +290,17 @@ def generate(
 ) -> Path:
     """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
 
-    Trajectory ``i`` depends only on ``(cfg, seed, i)``: batch size, shard split and
-    device change nothing but round-off (float64 on every device).
+    ``cfg`` is a 1D :class:`~solvers.config.SimulationConfig` or any configuration with a
+    ``recipe()`` method returning a :class:`DatasetRecipe` (e.g.
+    :class:`solvers.ns2d.BuoyancyConfig`). Trajectory ``i`` depends only on
+    ``(cfg, seed, i)``: batch size, shard split and device change nothing but round-off
+    (float64 on every device).
 
     Returns:
         The path of the finished file.
     """
-    cfg.validate()
-    if not (isinstance(num, (int, np.integer)) and not isinstance(num, bool) and num >= 1):
-        raise ValueError(f"num={num!r} must be a positive integer")
-    if not (isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) and batch_size >= 1):
-        raise ValueError(f"batch_size={batch_size!r} must be a positive integer")
-    if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
-        raise ValueError(f"seed={seed!r} must be a non-negative integer")
-    dev = resolve_device(device)
-    eq, ic = cfg.eq, cfg.initial_condition()
-    indices = shard.indices(num)
-    times = cfg.output_times()
-    L = cfg.params["L"]
-    fixed_L = L[0] == L[1]
-    x = np.arange(cfg.nx) / cfg.nx * (L[0] if fixed_L else 1.0)
-    recipe = {"config": cfg.to_dict(), "seed": int(seed), "num": int(num), "shard": [shard.index, shard.count]}
-    from pdejepa import __version__
-
-    attrs = {
-        "equation": eq.name,
-        "equation_string": eq.formula,
-        "solver": SOLVER,
-        "dt": cfg.dt,
-        "nx": cfg.nx,
-        "t_burn": cfg.t_burn,
-        "initial_condition": cfg.ic,
-        "seed": int(seed),
-        "num_total": int(num),
-        "shard": f"{shard.index}/{shard.count}",
-        "parameter_ranges": to_json({k: list(v) for k, v in cfg.params.items()}),
-        "config": to_json(cfg.to_dict()),
-        "version": __version__,
-        "complete": 0,
-    }
-    coord_attrs = {
-        "time": {"long_name": "time", "units": "time units of the equation"},
-        "x": {"long_name": "x", "units": "length units" if fixed_L else "fraction of each sample's L"},
-        "sample": {"long_name": "global trajectory index"},
-    }
-    writer = TrajectoryWriter(
-        shard.path(Path(out)),
-        fields={"u": ("time", "x")},
-        coords={"time": times, "x": x},
-        samples=indices,
-        per_sample=(*cfg.params, "spectral_tail"),
-        attrs=attrs,
-        fingerprint=to_json(recipe),
-        coord_attrs=coord_attrs,
-        resume=resume,
-        overwrite=overwrite,
-    )
-    with writer, sigterm_as_interrupt():
-        start = writer.written
-        bar = tqdm(total=len(indices), initial=start, unit="traj", desc=f"{eq.name} -> {writer.path.name}", disable=not progress)
-        t = torch.as_tensor(times, dtype=torch.float64)
-        try:
-            for lo in range(start, len(indices), batch_size):
-                batch = indices[lo : lo + batch_size]
-                params, draws = draw_inputs(cfg, seed, batch)
-                u0 = ic.build(torch.as_tensor(draws, device=dev), cfg.nx)
-                result = simulate(eq, u0, {k: torch.as_tensor(v, device=dev) for k, v in params.items()}, t, cfg.dt)
-                tail, finite = result.tail.cpu().numpy(), result.finite.cpu().numpy()
-                check_batch(cfg, batch, tail, finite)
-                writer.write(lo, {"u": result.u.to(torch.float32).cpu().numpy(), "spectral_tail": tail, **params})
-                bar.update(len(batch))
-        except KeyboardInterrupt:
-            bar.close()
-            raise KeyboardInterrupt(
-                f"interrupted: {writer.written}/{len(indices)} trajectories saved in {writer.partial}; rerun with --resume to continue"
-            ) from None
-        bar.close()
-        return writer.finish({"complete": 1})
+    if isinstance(cfg, SimulationConfig):
+        cfg.validate()
+    _check_run_settings(num, batch_size, seed)
+    recipe = Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
+    return write_dataset(recipe, num, out, seed, device, batch_size, shard, resume, overwrite, progress)

@@ -1,38 +1,71 @@
-"""``pdejepa generate``: simulate a dataset into an xarray-readable HDF5 file."""
+"""``pdejepa generate``: simulate a dataset into an xarray-readable HDF5 file.
+
+Datasets come from a registry (:func:`dataset_registry`): each name maps to its
+configuration's ``default(name)``, a 1D :class:`solvers.config.SimulationConfig` or the 2D
+:class:`solvers.ns2d.BuoyancyConfig`. Every family reads the flags it knows; a flag that
+names a field another family has is refused with the list of allowed fields.
+"""
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import yaml
 
 # (flag, config field, type, help); parameter ranges are handled separately
 SIMULATION_FLAGS = (
-    ("--nx", "nx", int, "grid points (even)"),
-    ("--t-end", "t_end", float, "length of the stored time window"),
+    ("--nx", "nx", int, "grid points (1D, even) or cells along x (2D)"),
+    ("--t-end", "t_end", float, "1D: length of the stored time window"),
     ("--nt", "nt", int, "stored frames"),
-    ("--dt", "dt", float, "largest internal time step"),
-    ("--t-burn", "t_burn", float, "time simulated before the first stored frame"),
-    ("--ic", "ic", str, "initial condition: sines or fourier"),
-    ("--amplitude", "amplitude", float, "initial amplitude (per sine, or rms for fourier)"),
-    ("--n-modes", "n_modes", int, "number of sines"),
-    ("--max-wavenumber", "max_wavenumber", int, "largest initial wavenumber index"),
-    ("--tail-tol", "tail_tol", float, "largest spectral tail accepted as resolved"),
+    ("--dt", "dt", float, "1D: largest internal time step; 2D: the solver step"),
+    ("--t-burn", "t_burn", float, "1D: time simulated before the first stored frame"),
+    ("--ic", "ic", str, "1D initial condition: sines or fourier"),
+    ("--amplitude", "amplitude", float, "1D: initial amplitude (per sine, or rms for fourier)"),
+    ("--n-modes", "n_modes", int, "1D: number of sines"),
+    ("--max-wavenumber", "max_wavenumber", int, "1D: largest initial wavenumber index"),
+    ("--tail-tol", "tail_tol", float, "1D: largest spectral tail accepted as resolved"),
+    ("--ny", "ny", int, "2D: cells along y"),
+    ("--Lx", "Lx", float, "2D: box width"),
+    ("--Ly", "Ly", float, "2D: box height"),
+    ("--skip-nt", "skip_nt", int, "2D: frames simulated and dropped before the first stored one"),
+    ("--substeps", "substeps", int, "2D: solver steps of dt per stored frame"),
+    ("--noise-scale", "noise_scale", float, "2D: size of the initial smoke's fluctuations (PhiFlow Noise scale)"),
+    ("--noise-smoothness", "noise_smoothness", float, "2D: spectral fall-off of the initial smoke (PhiFlow Noise smoothness)"),
+    ("--max-cfl", "max_cfl", float, "2D: cells per step beyond which a trajectory counts as blown up"),
+    ("--splitting", "splitting", str, "2D: order of force and diffusion in a step: pdearena (default) or balanced"),
 )
 RUN_KEYS = ("num", "out", "seed", "device", "batch_size")
+RUN_DEFAULTS = {"num": 16, "out": None, "seed": 0, "device": "cpu", "batch_size": 256}
+
+
+def dataset_registry() -> dict[str, Callable[[str], Any]]:
+    """Dataset name -> ``default(name)`` of its configuration class."""
+    from solvers.config import SimulationConfig
+    from solvers.equations import EQUATIONS
+    from solvers.ns2d import NAME, BuoyancyConfig
+
+    return {**{name: SimulationConfig.default for name in EQUATIONS}, NAME: BuoyancyConfig.default}
+
+
+def parameter_symbols() -> list[str]:
+    """Every per-trajectory parameter symbol of every dataset (one range flag each)."""
+    from solvers.equations import EQUATIONS
+    from solvers.ns2d.config import PARAMETERS
+
+    return sorted({par.symbol for eq in EQUATIONS.values() for par in eq.parameters} | {par.symbol for par in PARAMETERS})
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
-    from solvers.equations import EQUATIONS
-
+    datasets = dataset_registry()
     p = sub.add_parser(
         "generate",
-        help="simulate a dataset of 1D trajectories into an xarray-readable HDF5 file",
+        help="simulate a dataset (1D equations, 2D buoyancy-driven smoke) into an xarray-readable HDF5 file",
         description="Simulate trajectories and write them to HDF5 (open with xarray, engine='h5netcdf'). "
-        "Settings come from the equation's defaults, then --config YAML, then the flags.",
+        "Settings come from the dataset's defaults, then --config YAML, then the flags.",
     )
-    p.add_argument("equation", nargs="?", choices=sorted(EQUATIONS), help="equation (or 'equation:' in --config)")
+    p.add_argument("equation", nargs="?", choices=sorted(datasets), help="dataset (or 'equation:' in --config)")
     p.add_argument("--config", type=Path, help="YAML recipe; flags override its fields")
     p.add_argument("--num", type=int, help="number of trajectories (default 16)")
     p.add_argument("--out", type=Path, help="output file (.h5)")
@@ -45,17 +78,15 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     for flag, field, typ, text in SIMULATION_FLAGS:
         p.add_argument(flag, dest=field, type=typ, help=text)
-    p.add_argument("--times", type=float, nargs="+", help="explicit stored times (replaces --t-end/--nt/--t-burn)")
-    symbols = sorted({par.symbol for eq in EQUATIONS.values() for par in eq.parameters})
+    p.add_argument("--times", type=float, nargs="+", help="1D: explicit stored times (replaces --t-end/--nt/--t-burn)")
+    symbols = parameter_symbols()
     for symbol in symbols:
         p.add_argument(f"--{symbol}", type=float, nargs="+", metavar=("LOW", "HIGH"), help=f"range of {symbol} (one value fixes it)")
     p.set_defaults(run=run_generate, symbols=symbols)
 
 
-def load_recipe(args: argparse.Namespace) -> tuple["SimulationConfig", dict]:  # noqa: F821
-    """Merge defaults < YAML < flags into a simulation config and the run settings."""
-    from solvers.config import SimulationConfig
-
+def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
+    """Merge defaults < YAML < flags into a validated dataset config and the run settings."""
     recipe = yaml.safe_load(args.config.read_text()) if args.config else {}
     if not isinstance(recipe, dict):
         raise ValueError(f"{args.config}: expected a mapping of settings, got {type(recipe).__name__}")
@@ -63,8 +94,11 @@ def load_recipe(args: argparse.Namespace) -> tuple["SimulationConfig", dict]:  #
     equation = args.equation or recipe.get("equation")
     if equation is None:
         raise ValueError("name the equation (e.g. 'pdejepa generate burgers') or set 'equation:' in --config")
+    datasets = dataset_registry()
+    if equation not in datasets:
+        raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(datasets)}")
     recipe.pop("equation", None)
-    run = {"num": 16, "out": None, "seed": 0, "device": "cpu", "batch_size": 256}
+    run = dict(RUN_DEFAULTS)
     run.update({k: recipe.pop(k) for k in RUN_KEYS if k in recipe})
     run.update({k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None})
     params = dict(recipe.pop("params", {}) or {})
@@ -74,7 +108,8 @@ def load_recipe(args: argparse.Namespace) -> tuple["SimulationConfig", dict]:  #
             params[symbol] = value
     overrides = {field: getattr(args, field) for _, field, _, _ in SIMULATION_FLAGS}
     overrides["times"] = args.times
-    cfg = SimulationConfig.default(equation).updated(**recipe)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    cfg = datasets[equation](equation).updated(**recipe)
     unknown = set(params) - set(cfg.params)
     if unknown:
         raise ValueError(f"{equation} has no parameter(s) {sorted(unknown)}; its parameters are {sorted(cfg.params)}")

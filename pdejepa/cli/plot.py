@@ -6,18 +6,19 @@ from pathlib import Path
 
 
 def add_plot(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="save a PNG of stored trajectories (space-time images for 1D files)")
+    p = sub.add_parser("plot", help="save a PNG of stored trajectories (filmstrips of smoke and vorticity for 2D files, space-time images for 1D)")
     p.add_argument("file", type=Path)
     p.add_argument("--sample", type=int, nargs="+", default=[0], help="sample positions in the file")
     p.add_argument("--out", type=Path, help="PNG path (default: FILE with .png)")
+    p.add_argument("--frames", type=int, default=8, help="2D files: frames per filmstrip (default 8)")
     p.set_defaults(run=run_plot)
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    from solvers.plot import plot_spacetime
+    from solvers.plot import plot_dataset
 
     if not args.file.exists():
         raise FileNotFoundError(f"{args.file} does not exist")
-    out = plot_spacetime(args.file, args.sample, args.out or args.file.with_suffix(".png"))
+    out = plot_dataset(args.file, args.sample, args.out or args.file.with_suffix(".png"), frames=args.frames)
     print(f"saved {out}")
     return 0
