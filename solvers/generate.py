@@ -1,6 +1,6 @@
 """Write a dataset of trajectories: batched, on any device, resumable, shardable.
 
-The batch loop (:func:`write_dataset`) serves every family of datasets through the small
+The batch loop (:func:`generate`) serves every family of datasets through the small
 :class:`DatasetRecipe` protocol: the 1D periodic equations (:class:`Periodic1DRecipe`) and
 the 2D smoke-buoyancy flows (:mod:`solvers.ns2d`).
 """
@@ -123,7 +123,7 @@ def check_batch(cfg: SimulationConfig, indices: np.ndarray, tail: np.ndarray, fi
 
 
 class DatasetRecipe(Protocol):
-    """What the batch loop of :func:`write_dataset` needs from a family of datasets.
+    """What the batch loop of :func:`generate` needs from a family of datasets.
 
     A recipe knows the fields it writes (dims after ``sample``), its coordinates, the
     per-trajectory variables, its provenance attributes and the configuration that
@@ -214,8 +214,8 @@ def _check_run_settings(num: int, batch_size: int, seed: int) -> None:
             raise ValueError(f"{name}={value!r} must be {kind}")
 
 
-def write_dataset(
-    recipe: DatasetRecipe,
+def generate(
+    cfg: SimulationConfig | Any,
     num: int,
     out: str | os.PathLike,
     seed: int = 0,
@@ -226,11 +226,20 @@ def write_dataset(
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
-    """Simulate trajectories ``shard.indices(num)`` of ``recipe`` batch by batch into ``out`` (or its shard file).
+    """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
+
+    ``cfg`` is a 1D :class:`~solvers.config.SimulationConfig` or any configuration with a
+    ``recipe()`` method returning a :class:`DatasetRecipe` (e.g.
+    :class:`solvers.ns2d.BuoyancyConfig`). Trajectory ``i`` depends only on
+    ``(cfg, seed, i)``: batch size, shard split and device change nothing but round-off
+    (float64 on every device).
 
     Returns:
         The path of the finished file.
     """
+    if isinstance(cfg, SimulationConfig):
+        cfg.validate()
+    recipe = Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
     _check_run_settings(num, batch_size, seed)
     dev = resolve_device(device)
     indices = shard.indices(num)
@@ -274,33 +283,3 @@ def write_dataset(
             ) from None
         bar.close()
         return writer.finish({"complete": 1})
-
-
-def generate(
-    cfg: SimulationConfig | Any,
-    num: int,
-    out: str | os.PathLike,
-    seed: int = 0,
-    device: str | torch.device | None = "cpu",
-    batch_size: int = 256,
-    shard: Shard = Shard(),
-    resume: bool = False,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> Path:
-    """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
-
-    ``cfg`` is a 1D :class:`~solvers.config.SimulationConfig` or any configuration with a
-    ``recipe()`` method returning a :class:`DatasetRecipe` (e.g.
-    :class:`solvers.ns2d.BuoyancyConfig`). Trajectory ``i`` depends only on
-    ``(cfg, seed, i)``: batch size, shard split and device change nothing but round-off
-    (float64 on every device).
-
-    Returns:
-        The path of the finished file.
-    """
-    if isinstance(cfg, SimulationConfig):
-        cfg.validate()
-    _check_run_settings(num, batch_size, seed)
-    recipe = Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
-    return write_dataset(recipe, num, out, seed, device, batch_size, shard, resume, overwrite, progress)
