@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Subset
 
 from solvers import SimulationConfig
 from solvers.generate import generate
+from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
 from .data import TrajectoryDataset, ViewMaker, collate
@@ -102,18 +103,21 @@ def dataset_files(cfg: dict, progress: bool = True) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
+def equation_params(cfg: dict) -> tuple[str, ...]:
+    """Constants of the data's equation (e.g. Burgers' ``nu``): the symmetry views need them per sample."""
+    return tuple(str(p) for p in EvolutionEquation.parse(equation_text(cfg["data"]["equation"])).params)
+
+
 def view_maker(cfg: dict, augment: bool = True) -> ViewMaker:
     d, p = cfg["data"], cfg["pretrain"]
     strengths = p["strengths"] if augment else {}
-    needs = ("nu",) if d["equation"] in ("burgers", "heat") else ()
-    return ViewMaker(equation_text(d["equation"]), strengths, tuple(p["window"]), needs)
+    return ViewMaker(equation_text(d["equation"]), strengths, tuple(p["window"]), equation_params(cfg))
 
 
 def labels_of(cfg: dict) -> tuple[str, ...]:
     """Labels loaded with each sample: the regression target first, then what the views need."""
-    d = cfg["data"]
-    needs = ("nu",) if d["equation"] in ("burgers", "heat") else ()
-    return (d["label"], *[n for n in needs if n != d["label"]])
+    label = cfg["data"]["label"]
+    return (label, *[n for n in equation_params(cfg) if n != label])
 
 
 def pretrain(cfg: dict, out: Path, progress: bool = True) -> Path:
@@ -161,7 +165,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     test = DataLoader(TrajectoryDataset(test_file, labels=labels_of(cfg)), batch_size=128, collate_fn=collate)
     views = view_maker(cfg, augment=False)
     ordered = lambda ds: DataLoader(ds, batch_size=128, collate_fn=collate)  # noqa: E731
-    all_labels = torch.cat([b["labels"][:, 0] for b in ordered(train)]).double()
+    all_labels = torch.from_numpy(train.label_values(d["label"]))
     frozen: dict[tuple[str, int], tuple] = {}  # (method, seed) -> train and test features: encode once, probe often
     rows = []
     for budget in r["budgets"]:

@@ -237,8 +237,6 @@ def generate(
     Returns:
         The path of the finished file.
     """
-    if isinstance(cfg, SimulationConfig):
-        cfg.validate()
     recipe = Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
     _check_run_settings(num, batch_size, seed)
     dev = resolve_device(device)

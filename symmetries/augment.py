@@ -14,6 +14,7 @@ import torch
 
 from .cole_hopf import ColeHopfSuperposition
 from .derive import Generator
+from .errors import OutsideMethodError
 from .randomness import per_sample
 from .report import algebra_from, symmetries_of
 from .jets import EvolutionEquation, jet, t, u, x
@@ -53,14 +54,14 @@ def available_groups(text: str, boundary: str = "periodic") -> dict[str, object]
             continue
         try:
             transform = PointTransform(element, eq.params, name=name)
-        except NotImplementedError:
+        except OutsideMethodError:
             continue  # deforms a uniform grid (e.g. projective maps): no exact gridded version
         if boundary in transform.respects:
             groups[name if name not in groups else f"{name}_{i}"] = transform
     for family in families:
         try:
             groups["superposition"] = Superposition(family, eq.params)
-        except NotImplementedError:
+        except OutsideMethodError:
             pass
     if is_burgers(eq):
         heat_text = f"u_t = {eq.params[0]}*u_xx"

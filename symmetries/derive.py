@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .jets import EvolutionEquation, jet, t, u, x
+from .jets import EvolutionEquation, is_jet, jet, t, u, x
 
 VARIABLES = (t, x, u)
 
@@ -127,7 +127,7 @@ def _free_variables(exprs: list[sp.Expr]) -> list[sp.Symbol]:
     for e in exprs:
         for f in e.atoms(AppliedUndef):
             used |= set(f.args)
-    jets = {s for e in exprs for s in e.free_symbols if s.name[0] == "u" and s.name[1:].isdigit()}
+    jets = {s for e in exprs for s in e.free_symbols if is_jet(s)}
     return [v for v in (*VARIABLES, *sorted(jets, key=str)) if v not in used]
 
 
@@ -351,7 +351,6 @@ def _echelon(generators: list[Generator]) -> list[Generator]:
     if not generators:
         return []
     vectors = [sp.Matrix(g.components) for g in generators]
-    monomials: list = []
     rows = []
     for v in vectors:
         coeffs = {}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .derive import Generator
+from .errors import OutsideMethodError
 from .jets import t, u, x
 
 eps = sp.Symbol("epsilon", real=True)
@@ -48,7 +49,7 @@ def _solve_scalar(rhs_of: sp.Expr, initial: sp.Expr) -> sp.Expr:
         value = sp.simplify(sol.rhs)
         if sp.simplify(value.subs(eps, 0) - initial) == 0:
             return value
-    raise NotImplementedError(f"no solution of {ode} through {initial}")
+    raise OutsideMethodError(f"no solution of {ode} through {initial}")
 
 
 def _real_logs(expr: sp.Expr) -> sp.Expr:
@@ -61,11 +62,11 @@ def exponentiate(g: Generator) -> GroupElement:
     """The group element ``exp(epsilon * g)``; checked against the flow equations.
 
     Raises:
-        NotImplementedError: for a flow that is not triangular or that sympy cannot solve.
+        OutsideMethodError: for a flow that is not triangular or that sympy cannot solve.
     """
     Y = sp.Symbol("Y")
     if g.tau.has(x, u) or g.xi.has(u):
-        raise NotImplementedError(f"flow of {g} is not triangular (tau(t), xi(t, x), phi(t, x, u))")
+        raise OutsideMethodError(f"flow of {g} is not triangular (tau(t), xi(t, x), phi(t, x, u))")
     T = _solve_scalar(g.tau.subs(t, Y), t)
     X = _solve_scalar(g.xi.subs({t: T}).subs(x, Y), x)
     U = _solve_scalar(g.phi.subs({t: T, x: X}).subs(u, Y), u)

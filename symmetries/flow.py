@@ -128,14 +128,14 @@ def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torc
     mid = slice(1, -1)
     vel = torch.stack([interior(vx), interior(vy)], dim=-1)[:, mid] - interior(x_t).permute(0, 1, 3, 4, 2)
     advect = (vel * gw[:, mid]).sum(-1)
-    nu = torch.as_tensor(nu, dtype=w.dtype, device=w.device).reshape(-1, 1, 1, 1) if torch.is_tensor(nu) else nu
+    if torch.is_tensor(nu):
+        nu = nu.to(w).reshape(-1, 1, 1, 1)
     force = 0.0
-    for name, s in data.scalars.items():
-        if name == "smoke" and "buoyancy" in data.params:
-            gs = grad(s)[:, mid]
-            g = data.gravity[:, None, None, None, :]
-            cross = g[..., 0] * gs[..., 1] - g[..., 1] * gs[..., 0]  # curl of (b s g) = b (g x grad s)
-            force = -data.params["buoyancy"].to(w)[:, None, None, None] * cross
+    if "smoke" in data.scalars and "buoyancy" in data.params:  # only the smoke is buoyant
+        gs = grad(data.scalars["smoke"])[:, mid]
+        g = data.gravity[:, None, None, None, :]
+        cross = g[..., 0] * gs[..., 1] - g[..., 1] * gs[..., 0]  # curl of (b s g) = b (g x grad s)
+        force = -data.params["buoyancy"].to(w)[:, None, None, None] * cross
     residual = w_t + advect - nu * lap[:, mid] - force
     trim = (slice(None), slice(None), slice(2, -2), slice(2, -2))  # away from the one-sided laplacian edges
     return residual[trim].flatten(1).norm(dim=1) / w_t[trim].flatten(1).norm(dim=1).clamp_min(1e-300)

@@ -26,6 +26,11 @@ def jet(k: int) -> sp.Symbol:
 u = jet(0)
 
 
+def is_jet(s: sp.Symbol) -> bool:
+    """True for the x-derivative jets ``u1, u2, ...`` (not ``u`` itself)."""
+    return re.fullmatch(r"u\d+", s.name) is not None
+
+
 @dataclass(frozen=True)
 class EvolutionEquation:
     """``u_t = F``: ``rhs`` is ``F`` in ``t, x`` and the jets ``u, u1, ..., u{order}``; ``params`` its constants."""
@@ -72,11 +77,11 @@ class EvolutionEquation:
         if coefficient.free_symbols or sp.expand(residual - coefficient * u_t).has(u_t):
             raise ValueError(f"{text!r}: u_t must appear linearly with a constant coefficient")
         F = sp.simplify(-(residual - coefficient * u_t) / coefficient)
-        jets = sorted((s for s in F.free_symbols if re.fullmatch(r"u\d+", s.name)), key=lambda s: int(s.name[1:]))
+        jets = sorted((s for s in F.free_symbols if is_jet(s)), key=lambda s: int(s.name[1:]))
         order = int(jets[-1].name[1:]) if jets else 0
         if order < 1:
             raise ValueError(f"{text!r}: F must contain an x-derivative of u (got order {order})")
-        params = tuple(sorted((s for s in F.free_symbols if s not in (t, x, u) and not re.fullmatch(r"u\d+", s.name)), key=str))
+        params = tuple(sorted((s for s in F.free_symbols if s not in (t, x, u) and not is_jet(s)), key=str))
         return cls(text=text, rhs=F, order=order, params=params)
 
     @cached_property

@@ -11,6 +11,7 @@ from typing import Any
 import sympy as sp
 
 from .derive import Family, Generator, derive
+from .errors import OutsideMethodError
 from .exponentiate import GroupElement, commutator_table, eps, exponentiate
 from .jets import EvolutionEquation, t, u, x
 
@@ -35,7 +36,7 @@ def describe(text: str) -> dict[str, Any]:
         try:
             e = exponentiate(g)
             groups.append({"t": _text(e.T), "x": _text(e.X), "u": _text(e.U), "parameter": "epsilon"})
-        except NotImplementedError as err:
+        except OutsideMethodError as err:
             groups.append({"error": str(err)})
     return {
         "equation": text,

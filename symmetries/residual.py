@@ -1,6 +1,8 @@
 """How well gridded data solves an evolution equation: the measure behind every symmetry check."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 import torch
 
@@ -9,6 +11,13 @@ from .transforms import TORCH_FUNCTIONS, GridTrajectories
 
 # sixth-order central first derivative
 FD6 = (-1 / 60, 3 / 20, -3 / 4, 0.0, 3 / 4, -3 / 20, 1 / 60)
+
+
+@lru_cache(maxsize=64)
+def _rhs_function(equation: EvolutionEquation):
+    """``F(t, x, u, u1, ..., u_n, *params)`` in torch, built once per equation."""
+    symbols = (t, x, *(jet(k) for k in range(equation.order + 1)), *equation.params)
+    return sp.lambdify(symbols, equation.rhs, modules=[TORCH_FUNCTIONS, "math"])
 
 
 def pde_residual(equation: EvolutionEquation, data: GridTrajectories) -> torch.Tensor:
@@ -28,8 +37,7 @@ def pde_residual(equation: EvolutionEquation, data: GridTrajectories) -> torch.T
     jets = {jet(0): u[:, inner]}
     for order in range(1, equation.order + 1):
         jets[jet(order)] = torch.fft.irfft((1j * k) ** order * spectrum, n=u.shape[-1])
-    symbols = (t, x, *jets, *equation.params)
-    F = sp.lambdify(symbols, equation.rhs, modules=[TORCH_FUNCTIONS, "math"])
+    F = _rhs_function(equation)
     times = data.times().to(u)[:, inner, None]
     positions = data.positions().to(u)[:, None, :]
     params = [data.params[str(p)].to(u)[:, None, None] for p in equation.params]

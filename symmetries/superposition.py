@@ -14,6 +14,7 @@ import sympy as sp
 import torch
 
 from .derive import Family
+from .errors import OutsideMethodError
 from .jets import t, x
 from .transforms import TORCH_FUNCTIONS, GridTrajectories, NotASymmetryError
 
@@ -22,16 +23,16 @@ def dispersion_relation(condition: sp.Expr, f: sp.Expr, params: tuple[sp.Symbol,
     """``lambda(k, *params)`` such that ``exp(lambda t + i k x)`` solves ``condition(f) = 0``.
 
     Raises:
-        NotImplementedError: if the condition is not linear with constant coefficients in ``f``.
+        OutsideMethodError: if the condition is not linear with constant coefficients in ``f``.
     """
     lam, k = sp.symbols("lambda k")
     wave = sp.exp(lam * t + sp.I * k * x)
     ratio = sp.simplify(condition.subs(f, wave).doit() / wave)
     if ratio.has(t, x) or ratio.has(sp.Function):
-        raise NotImplementedError(f"condition {condition} is not linear with constant coefficients")
+        raise OutsideMethodError(f"condition {condition} is not linear with constant coefficients")
     roots = sp.solve(ratio, lam)
     if len(roots) != 1:
-        raise NotImplementedError(f"condition {condition} gives {len(roots)} branches lambda(k), expected one")
+        raise OutsideMethodError(f"condition {condition} gives {len(roots)} branches lambda(k), expected one")
     return sp.lambdify((k, *params), roots[0], modules=[TORCH_FUNCTIONS, "math"])
 
 
@@ -51,10 +52,10 @@ class Superposition:
     def __post_init__(self) -> None:
         g = self.family.generator
         if g.tau != 0 or g.xi != 0 or len(self.family.functions) != 1 or len(self.family.conditions) != 1:
-            raise NotImplementedError(f"only families f(t, x) d_u with one linear condition are supported, got {g}")
+            raise OutsideMethodError(f"only families f(t, x) d_u with one linear condition are supported, got {g}")
         (f,) = self.family.functions
         if g.phi != f or set(f.args) != {t, x}:
-            raise NotImplementedError(f"only families f(t, x) d_u are supported, got phi = {g.phi}")
+            raise OutsideMethodError(f"only families f(t, x) d_u are supported, got phi = {g.phi}")
         self.rate = dispersion_relation(self.family.conditions[0], f, self.params)
 
     respects = frozenset({"periodic", "unbounded"})

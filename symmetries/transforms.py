@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 import sympy as sp
 import torch
 
+from .errors import OutsideMethodError
 from .exponentiate import GroupElement, eps
 from .jets import t, u, x
 
@@ -89,7 +90,7 @@ class PointTransform:
     """A one-parameter group ``exp(eps v)`` of a derived generator, applied to gridded data.
 
     Raises:
-        NotImplementedError: if the group deforms a uniform grid (``T`` not affine in ``t``,
+        OutsideMethodError: if the group deforms a uniform grid (``T`` not affine in ``t``,
             or ``X`` not of the form ``a x + b(t)``), so no exact gridded version exists.
     """
 
@@ -100,10 +101,10 @@ class PointTransform:
     def __post_init__(self) -> None:
         T, X, U = self.element.components
         if T.has(x, u) or sp.diff(T, t, 2).simplify() != 0:
-            raise NotImplementedError(f"{self.name}: T = {T} is not affine in t; a uniform time grid would not stay uniform")
+            raise OutsideMethodError(f"{self.name}: T = {T} is not affine in t; a uniform time grid would not stay uniform")
         a = sp.simplify(sp.diff(X, x))
         if X.has(u) or a.has(t, x, u):
-            raise NotImplementedError(f"{self.name}: X = {X} is not a x + b(t); a uniform space grid would not stay uniform")
+            raise OutsideMethodError(f"{self.name}: X = {X} is not a x + b(t); a uniform space grid would not stay uniform")
         self.time_scale, self.time_offset = sp.simplify(sp.diff(T, t)), sp.simplify(T.subs(t, 0))
         self.space_scale, self.space_offset = a, sp.simplify(X.subs(x, 0))
         period = sp.Symbol("period", positive=True)

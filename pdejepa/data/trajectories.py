@@ -63,6 +63,14 @@ class TrajectoryDataset(Dataset):
             "labels": torch.tensor([float(f[name][row]) for name in self.labels], dtype=torch.float32),
         }
 
+    def label_values(self, name: str) -> np.ndarray:
+        """The per-sample variable ``name`` of every item, in dataset order, without reading any field."""
+        out = np.empty(len(self))
+        for k, path in enumerate(self.paths):
+            rows = self.index[:, 0] == k
+            out[rows] = self._file(k)[name][:][self.index[rows, 1]]
+        return out
+
     def __getstate__(self) -> dict:  # open handles do not cross process boundaries
         state = dict(self.__dict__)
         state["_files"] = {}

@@ -1,6 +1,7 @@
 """What a 1D periodic evolution equation ``u_t = Lin u + N(u)`` declares to the solver."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,7 +40,7 @@ class Defaults:
 
 
 @dataclass(frozen=True)
-class Equation:
+class Equation(ABC):
     """Base of the 1D equations; subclasses fill the class attributes and the two operators."""
 
     name: str = ""
@@ -47,13 +48,13 @@ class Equation:
     parameters: tuple[Parameter, ...] = ()
     defaults: Defaults = field(default=None)  # type: ignore[assignment]
 
+    @abstractmethod
     def linear(self, k: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
         """Eigenvalues of the linear operator. ``k``: ``(batch, nk)``; ``p[name]``: ``(batch, 1)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def nonlinear(self, k: torch.Tensor, mask: torch.Tensor, p: dict[str, torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """Build ``N(u_hat)`` (``(batch, nk)`` complex in and out) for one batch, or None for a linear equation."""
-        raise NotImplementedError
 
     def parameter(self, symbol: str) -> Parameter:
         for par in self.parameters:
