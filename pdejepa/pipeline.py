@@ -40,9 +40,9 @@ DEFAULTS: dict[str, Any] = {
         "log_label": True,
     },
     "pretrain": {
-        "encoder": "resnet10", "width": 16, "window": [32, 64], "expander": [256, 256, 256],
+        "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "expander": [256, 256, 256],
         "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5},
-        "epochs": 15, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
+        "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
     },
     "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 300, "batch_size": 32, "lr": 2e-3, "head": "linear"},
 }
@@ -130,7 +130,7 @@ def pretrain(cfg: dict, out: Path, progress: bool = True) -> Path:
                       collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(p["seed"]))
     v = view_maker(cfg)
     module = VICRegPretraining(v.equation, v.strengths, tuple(p["window"]), v.params, p["encoder"], p["width"],
-                               tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"])
+                               p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"])
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
     trainer = L.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=p["devices"],
                         precision="bf16-mixed" if torch.cuda.is_available() and p["accelerator"] != "cpu" else "32-true",
@@ -145,7 +145,7 @@ def encoder_from(ckpt: Path | None, cfg: dict, seed: int):
     """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one (seeded)."""
     p = cfg["pretrain"]
     torch.manual_seed(seed)
-    enc = resnet(p["encoder"], in_channels=3, width=p["width"])
+    enc = resnet(p["encoder"], in_channels=3, width=p["width"], small_input=p["small_input"])
     if ckpt is not None:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
         enc.load_state_dict({k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")})

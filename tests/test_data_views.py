@@ -49,3 +49,21 @@ def test_views_are_per_sample_reproducible_and_differ_between_seeds(files):
     assert plain[:, 1, -1, 0].max() == pytest.approx(1.0) and plain[:, 2, 0, -1].max() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="window"):
         ViewMaker(EQUATIONS["burgers"], {}, (100, 64))(batch, seed=0)
+
+
+def test_cutting_frames_before_the_symmetries_equals_cutting_after(files):
+    """Point groups act frame by frame on the carried grid, so the view may transform only its window."""
+    from symmetries.augment import SymmetryAugmentation
+    from symmetries.transforms import time_window
+
+    ds = TrajectoryDataset(files, labels=("nu",))
+    batch = collate([ds[i] for i in range(6)])
+    strengths = {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2}
+    maker = ViewMaker(EQUATIONS["burgers"], strengths, (16, 128), ("nu",))
+    start = torch.tensor([0, 3, 7, 11, 25, 20])
+    full = SymmetryAugmentation(EQUATIONS["burgers"], strengths)(maker.grid(batch), 5, batch["id"])
+    after = time_window(full, start, 16)
+    before = SymmetryAugmentation(EQUATIONS["burgers"], strengths)(time_window(maker.grid(batch), start, 16), 5, batch["id"])
+    torch.testing.assert_close(before.u, after.u, rtol=0, atol=1e-12)
+    torch.testing.assert_close(before.t0, after.t0, rtol=0, atol=1e-12)
+    torch.testing.assert_close(before.L, after.L, rtol=0, atol=1e-12)

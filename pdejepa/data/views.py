@@ -1,9 +1,11 @@
 """Views of 1D trajectories for joint-embedding training: symmetries, then a random window.
 
-On the device, after the batch is moved: the whole periodic trajectory is transformed by
-random symmetry group elements (:class:`symmetries.augment.SymmetryAugmentation`), then a
-window of ``time x space`` points is cut at a random place (wrapping around in periodic
-space). The encoder sees three channels: the field and the window's own time and space
+On the device, after the batch is moved: a window of frames is cut at a random time (a time
+translation), the frames are transformed by random symmetry group elements
+(:class:`symmetries.augment.SymmetryAugmentation`), then a window of points is cut at a
+random place in periodic space (wrapping around). Cutting the frames first is exact, since
+every group acts frame by frame on the carried grid (Cole-Hopf's potential is defined up to
+a constant), and it transforms only the frames the encoder sees. The encoder sees three channels: the field and the window's own time and space
 coordinates, measured from its corner and scaled by the untransformed window's extent, so a
 scaling symmetry shows in the coordinates instead of being resampled away.
 """
@@ -57,11 +59,11 @@ class ViewMaker:
             raise ValueError(f"window {self.window} must fit in the stored trajectories ({nt} frames x {nx} points)")
         ids = batch["id"]
         ref_t, ref_x = data.dt * max(wt - 1, 1), data.L * max(wx - 1, 1) / nx  # extent of an untransformed window
-        if augment and self.augmentation is not None:
-            data = self.augmentation(data, seed, ids)
         place = per_sample(seed, ids, WINDOW_STREAM, 2).to(data.u.device) if augment else torch.zeros(len(ids), 2, dtype=torch.float64, device=data.u.device)
         start_t = (place[:, 0] * (nt - wt + 1)).long().clamp(max=nt - wt)
         data = time_window(data, start_t, wt)
+        if augment and self.augmentation is not None:
+            data = self.augmentation(data, seed, ids)
         start_x = (place[:, 1] * nx).long()
         cols = (start_x[:, None] + torch.arange(wx, device=data.u.device)) % nx  # periodic wrap-around
         u = torch.gather(data.u, 2, cols[:, None, :].expand(-1, wt, -1))

@@ -38,6 +38,7 @@ class VICRegPretraining(L.LightningModule):
         view_params: tuple[str, ...] = (),
         encoder: str = "resnet18",
         width: int = 16,
+        small_input: bool = True,
         expander_sizes: tuple[int, ...] = (256, 256, 256),
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
@@ -47,7 +48,7 @@ class VICRegPretraining(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.views = ViewMaker(equation, dict(strengths), tuple(window), tuple(view_params))
-        self.encoder = resnet(encoder, in_channels=3, width=width)
+        self.encoder = resnet(encoder, in_channels=3, width=width, small_input=small_input)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()
         self.collapse_buffer: deque = deque(maxlen=32)
