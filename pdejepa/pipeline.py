@@ -12,21 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import h5py
 import numpy as np
 import torch
 import yaml
 from torch.utils.data import DataLoader, Subset
 
-from solvers import SimulationConfig
-from solvers.generate import generate
+from solvers.generate import dataset_registry, generate
+from solvers.ns2d import NAME as FLOW_DATASET
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
-from .data import TrajectoryDataset, ViewMaker, collate
+from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
+from .data.flow_views import FIELDS as FLOW_FIELDS
 from .eval import RegressionModule, TargetScaler
 from .eval.regression import encode, ridge_probe
 from .models import resnet
-from .train import CollapseMonitor, VICRegPretraining
+from .train import CollapseMonitor, Throughput, VICRegPretraining
 
 DEFAULTS: dict[str, Any] = {
     "data": {
@@ -42,21 +44,28 @@ DEFAULTS: dict[str, Any] = {
     "pretrain": {
         "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "expander": [256, 256, 256],
         "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5},
-        "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
+        "epochs": 50, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
     },
     "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 300, "batch_size": 32, "lr": 2e-3, "head": "linear"},
 }
 
 
-def merge(base: dict, update: dict, path: str = "") -> dict:
-    """``base`` with ``update`` merged in; unknown keys are an error naming them."""
+OPEN = ("strengths", "params", "simulation")  # fields whose keys depend on the dataset: not checked here
+
+
+def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -> dict:
+    """``base`` with ``update`` merged in; unknown keys are an error naming them.
+
+    An open field (:data:`OPEN`) is replaced as a whole by a YAML file (Burgers' strengths must not
+    leak into a KS experiment) but extended key by key with ``extend_open`` (command-line overrides).
+    """
     out = copy.deepcopy(base)
     for key, value in update.items():
         where = f"{path}{key}"
-        if key not in out:
+        if key not in out and not (extend_open and path.rstrip(".").split(".")[-1] in OPEN):
             raise ValueError(f"unknown config field {where!r}; allowed here: {sorted(out)}")
-        if isinstance(out[key], dict) and isinstance(value, dict) and key not in ("strengths", "params", "simulation"):
-            out[key] = merge(out[key], value, where + ".")
+        if isinstance(out.get(key), dict) and isinstance(value, dict) and (key not in OPEN or extend_open):
+            out[key] = merge(out[key], value, where + ".", extend_open)
         else:
             out[key] = value
     return out
@@ -78,7 +87,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> di
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = yaml.safe_load(value)
-        cfg = merge(cfg, nested)
+        cfg = merge(cfg, nested, extend_open=True)
     return cfg
 
 
@@ -92,7 +101,10 @@ def save_config(cfg: dict, out: Path) -> Path:
 def dataset_files(cfg: dict, progress: bool = True) -> tuple[Path, Path]:
     """Train and test files, generated (disjoint seeds) if they are not there yet."""
     d = cfg["data"]
-    sim = SimulationConfig.default(d["equation"]).updated(**d["simulation"])
+    registry = dataset_registry()
+    if d["equation"] not in registry:
+        raise ValueError(f"unknown dataset {d['equation']!r}; choose one of {sorted(registry)}")
+    sim = registry[d["equation"]](d["equation"]).updated(**d["simulation"])
     root = Path(d["dir"])
     paths = []
     for split, num, seed in (("train", d["num_train"], d["seed"]), ("test", d["num_test"], d["seed"] + 1)):
@@ -103,21 +115,44 @@ def dataset_files(cfg: dict, progress: bool = True) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
+def is_flow(cfg: dict) -> bool:
+    """2D smoke-buoyancy flows (fields smoke, vx, vy) rather than a 1D field ``u``."""
+    return cfg["data"]["equation"] == FLOW_DATASET
+
+
 def equation_params(cfg: dict) -> tuple[str, ...]:
-    """Constants of the data's equation (e.g. Burgers' ``nu``): the symmetry views need them per sample."""
+    """Constants of the data's equation (e.g. Burgers' ``nu``): the 1D symmetry views need them per sample."""
+    if is_flow(cfg):
+        return ()
     return tuple(str(p) for p in EvolutionEquation.parse(equation_text(cfg["data"]["equation"])).params)
 
 
-def view_maker(cfg: dict, augment: bool = True) -> ViewMaker:
-    d, p = cfg["data"], cfg["pretrain"]
+def grid_of(cfg: dict) -> dict[str, list[float]] | None:
+    """Cell centres ``{"x": [...], "y": [...]}`` of a flow dataset (the flow views need them); None in 1D."""
+    if not is_flow(cfg):
+        return None
+    train, _ = dataset_files(cfg, progress=False)
+    with h5py.File(train, "r") as f:
+        return {"x": f["x"][:].tolist(), "y": f["y"][:].tolist()}
+
+
+def view_maker(cfg: dict, augment: bool = True) -> ViewMaker | FlowViewMaker:
+    p = cfg["pretrain"]
     strengths = p["strengths"] if augment else {}
-    return ViewMaker(equation_text(d["equation"]), strengths, tuple(p["window"]), equation_params(cfg))
+    return make_views(view_equation(cfg), strengths, tuple(p["window"]), equation_params(cfg), grid_of(cfg))
 
 
-def labels_of(cfg: dict) -> tuple[str, ...]:
-    """Labels loaded with each sample: the regression target first, then what the views need."""
+def view_equation(cfg: dict) -> str:
+    """What the views are told about the equation: its string (1D symmetries), or the flow dataset's name."""
+    name = cfg["data"]["equation"]
+    return name if is_flow(cfg) else equation_text(name)
+
+
+def dataset(path: Path, cfg: dict) -> TrajectoryDataset:
+    """Lazy samples of ``path`` with the regression target first among the labels, then what the views need."""
     label = cfg["data"]["label"]
-    return (label, *[n for n in equation_params(cfg) if n != label])
+    labels = (label, *[n for n in equation_params(cfg) if n != label])
+    return TrajectoryDataset(path, labels=labels, fields=FLOW_FIELDS if is_flow(cfg) else ("u",))
 
 
 def pretrain(cfg: dict, out: Path, progress: bool = True) -> Path:
@@ -126,26 +161,25 @@ def pretrain(cfg: dict, out: Path, progress: bool = True) -> Path:
     train, _ = dataset_files(cfg, progress)
     save_config(cfg, out)
     L.seed_everything(p["seed"], workers=True, verbose=False)
-    data = DataLoader(TrajectoryDataset(train, labels=labels_of(cfg)), batch_size=p["batch_size"], shuffle=True,
+    data = DataLoader(dataset(train, cfg), batch_size=p["batch_size"], shuffle=True,
                       collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(p["seed"]))
-    v = view_maker(cfg)
-    module = VICRegPretraining(v.equation, v.strengths, tuple(p["window"]), v.params, p["encoder"], p["width"],
-                               p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"])
+    module = VICRegPretraining(view_equation(cfg), p["strengths"], tuple(p["window"]), equation_params(cfg), p["encoder"], p["width"],
+                               p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"], grid_of(cfg))
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
     trainer = L.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=p["devices"],
                         precision="bf16-mixed" if torch.cuda.is_available() and p["accelerator"] != "cpu" else "32-true",
-                        callbacks=[CollapseMonitor(), checkpoints], default_root_dir=out, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
+                        callbacks=[CollapseMonitor(), Throughput(out / "throughput.json"), checkpoints], default_root_dir=out, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
                         enable_progress_bar=progress, enable_model_summary=False)
     last = out / "last.ckpt"
     trainer.fit(module, data, ckpt_path=last if last.exists() else None)
     return Path(checkpoints.best_model_path or last)
 
 
-def encoder_from(ckpt: Path | None, cfg: dict, seed: int):
+def encoder_from(ckpt: Path | None, cfg: dict, seed: int, channels: int):
     """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one (seeded)."""
     p = cfg["pretrain"]
     torch.manual_seed(seed)
-    enc = resnet(p["encoder"], in_channels=3, width=p["width"], small_input=p["small_input"])
+    enc = resnet(p["encoder"], in_channels=channels, width=p["width"], small_input=p["small_input"])
     if ckpt is not None:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
         enc.load_state_dict({k.removeprefix("encoder."): v for k, v in state.items() if k.startswith("encoder.")})
@@ -161,8 +195,8 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     r, d = cfg["regress"], cfg["data"]
     train_file, test_file = dataset_files(cfg, progress)
     save_config(cfg, out)
-    train = TrajectoryDataset(train_file, labels=labels_of(cfg))
-    test = DataLoader(TrajectoryDataset(test_file, labels=labels_of(cfg)), batch_size=128, collate_fn=collate)
+    train = dataset(train_file, cfg)
+    test = DataLoader(dataset(test_file, cfg), batch_size=128, collate_fn=collate)
     views = view_maker(cfg, augment=False)
     ordered = lambda ds: DataLoader(ds, batch_size=128, collate_fn=collate)  # noqa: E731
     all_labels = torch.from_numpy(train.label_values(d["label"]))
@@ -175,7 +209,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
             scaler = TargetScaler.fit(all_labels[subset], d["log_label"])
             for method in ("ssl_frozen", "supervised", "random_frozen"):
                 if method == "supervised":
-                    module = RegressionModule(encoder_from(None, cfg, seed), views, scaler, freeze=False, head=r["head"], lr=r["lr"])
+                    module = RegressionModule(encoder_from(None, cfg, seed, views.channels), views, scaler, freeze=False, head=r["head"], lr=r["lr"])
                     L.seed_everything(seed, verbose=False)
                     loader = DataLoader(Subset(train, subset.tolist()), batch_size=min(r["batch_size"], n), shuffle=True,
                                         collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(seed))
@@ -186,7 +220,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
                 else:
                     key = (method, 0 if method == "ssl_frozen" else seed)
                     if key not in frozen:
-                        encoder = encoder_from(ckpt if method == "ssl_frozen" else None, cfg, seed)
+                        encoder = encoder_from(ckpt if method == "ssl_frozen" else None, cfg, seed, views.channels)
                         frozen[key] = (*encode(encoder, ordered(train), views), *encode(encoder, test, views))
                     h_train, y_train, h_test, y_test = frozen[key]
                     metrics = ridge_probe(h_train[subset], scaler(y_train[subset]), h_test, scaler(y_test))

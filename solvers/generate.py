@@ -12,7 +12,7 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import torch
@@ -281,3 +281,11 @@ def generate(
             ) from None
         bar.close()
         return writer.finish({"complete": 1})
+
+
+def dataset_registry() -> dict[str, Callable[[str], Any]]:
+    """Dataset name -> ``default(name)`` of its configuration class (1D equations, 2D smoke buoyancy)."""
+    from .equations import EQUATIONS
+    from .ns2d import NAME, BuoyancyConfig
+
+    return {**{name: SimulationConfig.default for name in EQUATIONS}, NAME: BuoyancyConfig.default}

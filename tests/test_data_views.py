@@ -67,3 +67,40 @@ def test_cutting_frames_before_the_symmetries_equals_cutting_after(files):
     torch.testing.assert_close(before.u, after.u, rtol=0, atol=1e-12)
     torch.testing.assert_close(before.t0, after.t0, rtol=0, atol=1e-12)
     torch.testing.assert_close(before.L, after.L, rtol=0, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    from solvers.ns2d import BuoyancyConfig
+
+    cfg = BuoyancyConfig.default().updated(nx=16, ny=16, nt=6, skip_nt=0)
+    return generate(cfg, 5, tmp_path_factory.mktemp("smoke") / "s.h5", progress=False)
+
+
+def test_flow_views_stack_fields_and_coordinates_per_frame(smoke):
+    import h5py
+
+    from pdejepa.data import FlowViewMaker
+
+    ds = TrajectoryDataset(smoke, labels=("buoyancy",), fields=("smoke", "vx", "vy"))
+    item = ds[2]
+    assert item["u"].shape == (6, 3, 16, 16) and np.isnan(item["L"]) and 0.2 <= item["labels"][0] <= 0.5
+    with h5py.File(smoke) as f:
+        x, y = f["x"][:].tolist(), f["y"][:].tolist()
+        vx = torch.from_numpy(f["vx"][2].astype(np.float32))
+    batch = collate([ds[i] for i in range(5)])
+    maker = FlowViewMaker({"translation": 4.0, "rotation": 0.5, "galilean_boost": 0.1}, (3,), x, y)
+    a = maker(batch, seed=1)
+    assert a.shape == (5, maker.channels, 16, 16) == (5, 17, 16, 16)
+    torch.testing.assert_close(maker(collate([ds[i] for i in (3, 4)]), seed=1), a[3:], rtol=0, atol=1e-6)
+    assert (maker(batch, seed=2) - a).abs().max() > 0.1
+    plain = maker(batch, seed=1, augment=False)  # frames 0..2, untouched: smoke, vx, vy, x / 32, y / 32 per frame
+    torch.testing.assert_close(plain[2, 1:15:5], vx[:3])
+    torch.testing.assert_close(plain[2, 3], torch.tensor(x, dtype=torch.float32)[None].expand(16, -1) / 32)
+    assert torch.equal(plain[:, -2:].flatten(2).mean(-1), torch.tensor([[0.0, 1.0]]).expand(5, -1))  # gravity +y
+    speed = lambda v, k: v[:, 5 * k + 1] ** 2 + v[:, 5 * k + 2] ** 2  # noqa: E731
+    still = FlowViewMaker({}, (6,), x, y)(batch, seed=0, augment=False)
+    turned = FlowViewMaker({"rotation": 0.5}, (6,), x, y)(batch, seed=1)  # the whole record: no time shift
+    torch.testing.assert_close(speed(turned, 4), speed(still, 4))  # rotation turns vectors, keeps their length
+    with pytest.raises(ValueError, match="frames"):
+        FlowViewMaker({}, (7,), x, y)(batch, seed=0)

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from pdejepa.cli import main
 from pdejepa.pipeline import DEFAULTS, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = ["data.num_train=24", "data.num_test=8", "data.simulation={nx: 128, nt: 41, t_end: 1.6, params: {nu: [0.2, 0.5]}}",
         "pretrain.window=[16, 32]", "pretrain.width=4", "pretrain.expander=[32, 32]", "pretrain.epochs=1",
@@ -17,10 +20,11 @@ TINY = ["data.num_train=24", "data.num_test=8", "data.simulation={nx: 128, nt: 4
 
 def test_config_round_trip_and_overrides(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump({"pretrain": {"epochs": 3}}))
-    cfg = load_config(path, ["regress.seeds=[4, 5]", "pretrain.strengths={space_shift: 1.0}"])
+    path.write_text(yaml.safe_dump({"pretrain": {"epochs": 3, "strengths": {"space_shift": 2.0, "scaling": 0.1}}}))
+    cfg = load_config(path, ["regress.seeds=[4, 5]", "pretrain.strengths.space_shift=1.0", "data.simulation.nx=64"])
     assert cfg["pretrain"]["epochs"] == 3 and cfg["regress"]["seeds"] == [4, 5]
-    assert cfg["pretrain"]["strengths"] == {"space_shift": 1.0} and cfg["data"] == DEFAULTS["data"]
+    assert cfg["pretrain"]["strengths"] == {"space_shift": 1.0, "scaling": 0.1}  # YAML replaces, overrides extend
+    assert cfg["data"]["simulation"] == {**DEFAULTS["data"]["simulation"], "nx": 64}
     saved = tmp_path / "saved.yaml"
     saved.write_text(yaml.safe_dump(cfg))
     assert load_config(saved) == cfg
@@ -43,6 +47,23 @@ def test_pretrain_then_regress_from_the_cli(tmp_path, capsys):
     assert all(r["nmse"] >= 0 for r in rows)
     assert (tmp_path / "reg" / "regression.png").stat().st_size > 0
     assert main(["regress", "--ckpt", str(tmp_path / "nope.ckpt"), "--set", *common]) == 2
+
+
+def test_pretrain_then_regress_on_2d_smoke(tmp_path):
+    """The same pipeline on 2D flows: three fields per frame, flow-symmetry views, buoyancy labels."""
+    from pdejepa.pipeline import pretrain, regress
+
+    cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", [
+        f"data.dir={tmp_path / 'data'}", "data.num_train=8", "data.num_test=4",
+        "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}", "pretrain.window=[2]", "pretrain.width=4",
+        "pretrain.expander=[16, 16]", "pretrain.epochs=4", "pretrain.batch_size=4", "pretrain.accelerator=cpu",
+        "regress.budgets=[1.0]", "regress.seeds=[0]", "regress.steps=2", "regress.batch_size=4"])
+    ckpt = pretrain(cfg, tmp_path / "pre", progress=False)
+    rows = regress(cfg, ckpt, tmp_path / "reg", progress=False)
+    assert {r["method"] for r in rows} == {"ssl_frozen", "supervised", "random_frozen"}
+    assert all(r["nmse"] >= 0 for r in rows)
+    speed = json.loads((tmp_path / "pre" / "throughput.json").read_text())
+    assert speed["samples_per_s"] > 0 and 0 <= speed["data_wait_fraction"] < 1
 
 
 def test_ridge_probe_recovers_a_linear_law_and_does_not_overfit_few_labels():

@@ -1,6 +1,6 @@
 """``pdejepa generate``: simulate a dataset into an xarray-readable HDF5 file.
 
-Datasets come from a registry (:func:`dataset_registry`): each name maps to its
+Datasets come from a registry (:func:`solvers.generate.dataset_registry`): each name maps to its
 configuration's ``default(name)``, a 1D :class:`solvers.config.SimulationConfig` or the 2D
 :class:`solvers.ns2d.BuoyancyConfig`. Every family reads the flags it knows; a flag that
 names a field another family has is refused with the list of allowed fields.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -40,15 +40,6 @@ RUN_KEYS = ("num", "out", "seed", "device", "batch_size")
 RUN_DEFAULTS = {"num": 16, "out": None, "seed": 0, "device": "cpu", "batch_size": 256}
 
 
-def dataset_registry() -> dict[str, Callable[[str], Any]]:
-    """Dataset name -> ``default(name)`` of its configuration class."""
-    from solvers.config import SimulationConfig
-    from solvers.equations import EQUATIONS
-    from solvers.ns2d import NAME, BuoyancyConfig
-
-    return {**{name: SimulationConfig.default for name in EQUATIONS}, NAME: BuoyancyConfig.default}
-
-
 def parameter_symbols() -> list[str]:
     """Every per-trajectory parameter symbol of every dataset (one range flag each)."""
     from solvers.equations import EQUATIONS
@@ -58,6 +49,8 @@ def parameter_symbols() -> list[str]:
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
+    from solvers.generate import dataset_registry
+
     datasets = dataset_registry()
     p = sub.add_parser(
         "generate",
@@ -94,6 +87,8 @@ def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
     equation = args.equation or recipe.get("equation")
     if equation is None:
         raise ValueError("name the equation (e.g. 'pdejepa generate burgers') or set 'equation:' in --config")
+    from solvers.generate import dataset_registry
+
     datasets = dataset_registry()
     if equation not in datasets:
         raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(datasets)}")

@@ -44,9 +44,15 @@ class ViewMaker:
         if self.strengths:
             self.augmentation = SymmetryAugmentation(self.equation, dict(self.strengths))
 
+    @property
+    def channels(self) -> int:
+        return 3
+
     def grid(self, batch: dict) -> GridTrajectories:
         u = batch["u"].to(torch.float64)
         dev = u.device
+        if u.ndim != 3 or not torch.isfinite(batch["L"]).all():
+            raise ValueError(f"1D views need u (batch, time, x) and a finite per-sample L, got u {tuple(u.shape)}")
         params = {name: batch["labels"][:, i].to(dev, torch.float64) for i, name in enumerate(self.params)}
         return GridTrajectories(u, batch["t0"].to(dev), batch["dt"].to(dev), batch["L"].to(dev), params)
 

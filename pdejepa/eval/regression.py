@@ -69,8 +69,12 @@ class RegressionModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self):
+        """AdamW with the learning rate annealed to zero over the run (cosine), as the pretraining."""
         params = [p for p in self.parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        steps = max(1, int(self.trainer.estimated_stepping_batches))
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     @torch.no_grad()
     def evaluate(self, loader) -> dict[str, float]:

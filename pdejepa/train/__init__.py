@@ -1,5 +1,6 @@
 """Lightning modules and callbacks for self-supervised pretraining."""
 from .collapse import CollapseMonitor, rankme
+from .throughput import Throughput
 from .vicreg_module import VICRegPretraining
 
-__all__ = ["CollapseMonitor", "VICRegPretraining", "rankme"]
+__all__ = ["CollapseMonitor", "Throughput", "VICRegPretraining", "rankme"]

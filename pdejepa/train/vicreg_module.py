@@ -7,7 +7,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from ..data.views import ViewMaker
+from ..data import make_views
 from ..losses import VICRegLoss
 from ..models import resnet
 
@@ -26,8 +26,9 @@ def expander(dim: int, sizes: tuple[int, ...]) -> nn.Sequential:
 class VICRegPretraining(L.LightningModule):
     """Encoder + expander trained with VICReg on two symmetry views of each trajectory.
 
-    Views are made on the device after the batch is moved (:class:`ViewMaker`), with draws
-    from ``(seed, global step, view, sample id)``, so a resumed run repeats the same views.
+    Views are made on the device after the batch is moved (:func:`make_views`: 1D fields of
+    ``equation``, or 2D flows when ``grid`` holds their cell centres), with draws from
+    ``(seed, global step, view, sample id)``, so a resumed run repeats the same views.
     """
 
     def __init__(
@@ -44,11 +45,12 @@ class VICRegPretraining(L.LightningModule):
         weight_decay: float = 1e-4,
         max_epochs: int = 10,
         seed: int = 0,
+        grid: dict[str, list[float]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.views = ViewMaker(equation, dict(strengths), tuple(window), tuple(view_params))
-        self.encoder = resnet(encoder, in_channels=3, width=width, small_input=small_input)
+        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid)
+        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()
         self.collapse_buffer: deque = deque(maxlen=32)
