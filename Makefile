@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/pdejepa demo --out results/demo
+	$(BIN)/pdejepa quickstart --out results/quickstart
 
 test: setup
 	$(BIN)/python -m pytest

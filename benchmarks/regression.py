@@ -67,7 +67,7 @@ def run_task(name: str, overrides: list[str], out: Path) -> str:
     start = time.perf_counter()
     dataset_files(cfg)
     t_data = time.perf_counter() - start
-    ckpt = pretrain(cfg, run)
+    ckpt = pretrain(cfg, run, progress=False)
     t_pretrain = time.perf_counter() - start - t_data
     rows = regress(cfg, ckpt, run)
     t_regress = time.perf_counter() - start - t_data - t_pretrain

@@ -44,9 +44,11 @@ DEFAULTS: dict[str, Any] = {
     "pretrain": {
         "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "expander": [256, 256, 256],
         "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5},
-        "epochs": 50, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
+        "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
     },
-    "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 300, "batch_size": 32, "lr": 2e-3, "head": "linear"},
+    "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear"},
+    "timestep": {"history": 1, "horizon": 5, "modes": 16, "hidden": 32, "layers": 4, "conditioning": "film",
+                 "steps": 1500, "batch_size": 64, "lr": 2e-3, "seeds": [0, 1, 2]},
 }
 
 
