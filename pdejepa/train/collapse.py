@@ -30,11 +30,12 @@ class CollapseMonitor(Callback):
     The module must keep its last representations in ``collapse_buffer`` (a list of ``(batch, dim)``).
     A warning fires when the spread falls below ``min_std`` (collapsed: all embeddings alike; a
     healthy d-dimensional embedding has about ``1 / sqrt(d)``) or the rank falls below
-    ``rank_drop`` times its best value so far.
+    ``rank_drop`` times its best value so far. The rank of the first ``warmup_epochs`` is not
+    a reference: a random initialisation's features have a high rank that training rightly lowers.
     """
 
-    def __init__(self, min_std_fraction: float = 0.1, rank_drop: float = 0.5) -> None:
-        self.min_std_fraction, self.rank_drop = min_std_fraction, rank_drop
+    def __init__(self, min_std_fraction: float = 0.1, rank_drop: float = 0.5, warmup_epochs: int = 1) -> None:
+        self.min_std_fraction, self.rank_drop, self.warmup_epochs = min_std_fraction, rank_drop, warmup_epochs
         self.best_rank = 0.0
         self.warnings: list[str] = []
 
@@ -47,7 +48,8 @@ class CollapseMonitor(Callback):
         rank, std = rankme(z), embedding_std(z)
         module.log_dict({"rankme": rank, "embedding_std": std}, prog_bar=True)
         floor = self.min_std_fraction / z.shape[1] ** 0.5
-        self.best_rank = max(self.best_rank, rank)
+        if trainer.current_epoch >= self.warmup_epochs:
+            self.best_rank = max(self.best_rank, rank)
         message = None
         if std < floor:
             message = f"representation collapse: embedding std {std:.2e} < {floor:.2e} at epoch {trainer.current_epoch}"
