@@ -55,17 +55,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from benchmarks.machine_info import cpu_name  # noqa: E402
+
 from solvers.ns2d import BuoyancyConfig, SmokePlume, draw_inputs  # noqa: E402
 from solvers.ns2d.recipe import BuoyancyRecipe  # noqa: E402
 
 
 def machine(threads: int) -> list[str]:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     import phi
 

@@ -62,7 +62,8 @@ def run_task(name: str, overrides: list[str], out: Path) -> str:
     cfg = load_config(TASKS[name], [f"data.dir={out / 'data'}", *overrides])
     p = cfg["pretrain"]
     steps = p["epochs"] * (cfg["data"]["num_train"] // p["batch_size"])
-    cfg = load_config(TASKS[name], [f"data.dir={out / 'data'}", f"regress.steps={steps}", *overrides])
+    if not any(item.startswith("regress.steps=") for item in overrides):  # supervised: as many steps as the pretraining
+        cfg["regress"]["steps"] = steps
     run = out / name
     start = time.perf_counter()
     dataset_files(cfg)

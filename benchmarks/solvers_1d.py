@@ -71,6 +71,8 @@ from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from benchmarks.machine_info import cpu_name  # noqa: E402
+
 from solvers import SimulationConfig, draw_inputs, simulate  # noqa: E402
 from solvers.integrate import substeps  # noqa: E402
 
@@ -309,15 +311,7 @@ def run_exponax(
 
 
 def machine(device: torch.device, jax_mod: Any | None, exponax_mod: Any | None) -> list[str]:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [
         f"date: {datetime.date.today().isoformat()}",

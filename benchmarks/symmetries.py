@@ -13,15 +13,17 @@ residual check that the augmented data still solves the equation.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
 
 # this file shares its name with the package it measures: keep its folder off the import path
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: the packages and benchmarks.machine_info
 
 import torch  # noqa: E402
+
+from benchmarks.machine_info import cpu_name  # noqa: E402
 
 from symmetries.augment import SymmetryAugmentation, available_groups  # noqa: E402
 from symmetries.registry import EQUATIONS  # noqa: E402
@@ -32,16 +34,6 @@ from symmetries.transforms import GridTrajectories  # noqa: E402
 
 STRENGTHS = {"space_shift": 3.0, "galilean_boost": 0.5, "scaling": 0.2, "amplitude_scaling": 0.3,
              "superposition": 0.3, "cole_hopf": 0.5}
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def bench_derivation() -> None:
