@@ -27,7 +27,9 @@ from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_vie
 from .data.flow_views import FIELDS as FLOW_FIELDS
 from .eval import RegressionModule, TargetScaler
 from .eval.regression import encode, ridge_probe
+from .jepa_pipeline import is_vit, pooled_vit, pretrain_jepa
 from .models import resnet
+from .models.resnet import DEPTHS as RESNETS
 from .train import CollapseMonitor, Throughput, VICRegPretraining
 
 DEFAULTS: dict[str, Any] = {
@@ -42,11 +44,18 @@ DEFAULTS: dict[str, Any] = {
         "log_label": True,
     },
     "pretrain": {
-        "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "expander": [256, 256, 256],
+        "method": "vicreg",
+        "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "max_start": None, "expander": [256, 256, 256],
         "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5},
         "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
+        "num_nodes": 1,
+        # I-JEPA / V-JEPA (method: jepa, encoder: a ViT size): warmup-cosine lr (start, peak, final), cosine
+        # weight decay, linear EMA momentum; symmetries: also apply pretrain.strengths to PDE views
+        "jepa": {"patch_size": 4, "tubelet_size": 2, "predictor": [96, 2, 3], "loss": "smooth_l1", "var_weight": 0.0,
+                 "lr": [2e-4, 1e-3, 1e-6], "warmup": 0.1, "weight_decay": [0.04, 0.4], "ema": [0.996, 1.0], "symmetries": False},
     },
     "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear"},
+    "probe": {"probes": ["attentive", "linear"], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seed": 0},
     "timestep": {"history": 1, "horizon": 5, "modes": 16, "hidden": 32, "layers": 4, "conditioning": "film",
                  "steps": 1500, "batch_size": 64, "lr": 2e-3, "seeds": [0, 1, 2]},
 }
@@ -141,7 +150,8 @@ def grid_of(cfg: dict) -> dict[str, list[float]] | None:
 def view_maker(cfg: dict, augment: bool = True) -> ViewMaker | FlowViewMaker:
     p = cfg["pretrain"]
     strengths = p["strengths"] if augment else {}
-    return make_views(view_equation(cfg), strengths, tuple(p["window"]), equation_params(cfg), grid_of(cfg))
+    video = p["method"] == "jepa" and is_flow(cfg)  # V-JEPA's tubelets see flows as videos
+    return make_views(view_equation(cfg), strengths, tuple(p["window"]), equation_params(cfg), grid_of(cfg), p["max_start"], video)
 
 
 def view_equation(cfg: dict) -> str:
@@ -158,29 +168,52 @@ def dataset(path: Path, cfg: dict) -> TrajectoryDataset:
 
 
 def pretrain(cfg: dict, out: Path, progress: bool = True) -> Path:
-    """VICReg pretraining; returns the final checkpoint (resumes from ``out/last.ckpt`` if present)."""
+    """Pretraining by ``pretrain.method`` (VICReg or JEPA); returns the final checkpoint (resumes from ``out/last.ckpt``)."""
     p = cfg["pretrain"]
+    if p["method"] not in PRETRAINING:
+        raise ValueError(f"unknown pretrain.method {p['method']!r}; choose one of {sorted(PRETRAINING)}")
+    return PRETRAINING[p["method"]](cfg, out, progress)
+
+
+def pretrain_vicreg(cfg: dict, out: Path, progress: bool = True) -> Path:
+    """VICReg on Lie-symmetry views of simulated trajectories."""
+    p = cfg["pretrain"]
+    if p["encoder"] not in RESNETS:
+        raise ValueError(f"VICReg pretrains a ResNet, one of {sorted(RESNETS)}; got {p['encoder']!r} (ViTs: pretrain.method=jepa)")
     train, _ = dataset_files(cfg, progress)
-    save_config(cfg, out)
     L.seed_everything(p["seed"], workers=True, verbose=False)
     data = DataLoader(dataset(train, cfg), batch_size=p["batch_size"], shuffle=True,
                       collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(p["seed"]))
     module = VICRegPretraining(view_equation(cfg), p["strengths"], tuple(p["window"]), equation_params(cfg), p["encoder"], p["width"],
-                               p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"], grid_of(cfg))
+                               p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"], grid_of(cfg), p["max_start"])
+    return fit(module, data, cfg, out, progress)
+
+
+def fit(module: L.LightningModule, data: DataLoader, cfg: dict, out: Path, progress: bool = True) -> Path:
+    """Train ``module`` for ``pretrain.epochs`` with collapse monitoring, throughput, CSV logs and
+    checkpoints in ``out`` (resuming from ``out/last.ckpt``); bf16 on GPUs, DDP through ``devices``/``num_nodes``."""
+    p = cfg["pretrain"]
+    save_config(cfg, out)
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
-    trainer = L.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=p["devices"],
+    trainer = L.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=p["devices"], num_nodes=p["num_nodes"],
                         precision="bf16-mixed" if torch.cuda.is_available() and p["accelerator"] != "cpu" else "32-true",
-                        callbacks=[CollapseMonitor(), Throughput(out / "throughput.json"), checkpoints], default_root_dir=out, logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
-                        enable_progress_bar=progress, enable_model_summary=False)
+                        callbacks=[CollapseMonitor(), Throughput(out / "throughput.json"), checkpoints], default_root_dir=out,
+                        logger=L.pytorch.loggers.CSVLogger(out, name="logs"), enable_progress_bar=progress, enable_model_summary=False)
     last = out / "last.ckpt"
     trainer.fit(module, data, ckpt_path=last if last.exists() else None)
     return Path(checkpoints.best_model_path or last)
 
 
+PRETRAINING = {"vicreg": pretrain_vicreg, "jepa": pretrain_jepa}
+
+
 def encoder_from(ckpt: Path | None, cfg: dict, seed: int, channels: int):
-    """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one (seeded)."""
+    """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one (seeded): a ResNet,
+    or a JEPA checkpoint's target ViT pooled over its tokens; ``(batch, ...) -> (batch, dim)`` either way."""
     p = cfg["pretrain"]
     torch.manual_seed(seed)
+    if is_vit(cfg):
+        return pooled_vit(ckpt, cfg)
     enc = resnet(p["encoder"], in_channels=channels, width=p["width"], small_input=p["small_input"])
     if ckpt is not None:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]

@@ -6,15 +6,16 @@ from pathlib import Path
 
 
 def add_learning(sub: argparse._SubParsersAction) -> None:
-    for name, text in (("pretrain", "VICReg pretraining on symmetry views of simulated trajectories"),
-                       ("regress", "regress a physical parameter: frozen SSL probe vs supervised vs random init")):
+    for name, text in (("pretrain", "pretraining: VICReg on symmetry views of trajectories, or I-JEPA / V-JEPA (pretrain.method=jepa)"),
+                       ("regress", "regress a physical parameter: frozen SSL probe vs supervised vs random init"),
+                       ("probe", "classes of a procedural image/video set: frozen attentive and linear probes, JEPA vs random init")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_vicreg.yaml); defaults otherwise")
         p.add_argument("--out", type=Path, default=Path(f"results/{name}"), help="run folder (config, logs, checkpoints, tables)")
         p.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="override fields, e.g. pretrain.epochs=5")
-        if name == "regress":
+        if name != "pretrain":
             p.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint")
-        p.set_defaults(run=run_pretrain if name == "pretrain" else run_regress)
+        p.set_defaults(run={"pretrain": run_pretrain, "regress": run_regress, "probe": run_probe}[name])
     t = sub.add_parser("timestep", help="FNO time-steppers conditioned on the frozen representation: none vs SSL vs oracle")
     t.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_timestep.yaml); defaults otherwise")
     t.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint whose encoder gives the representation")
@@ -46,6 +47,19 @@ def run_regress(args: argparse.Namespace) -> int:
     (args.out / "regression.md").write_text(md + "\n")
     print(md)
     print(f"plot: {plot(rows, args.out, cfg['data']['label'])}")
+    return 0
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from pdejepa.jepa_pipeline import chance_level, probe_classes, probe_table
+    from pdejepa.pipeline import load_config
+
+    if not args.ckpt.exists():
+        raise FileNotFoundError(f"checkpoint {args.ckpt} does not exist")
+    cfg = load_config(args.config, args.overrides)
+    md = probe_table(probe_classes(cfg, args.ckpt, args.out), chance_level(cfg))
+    (args.out / "probe.md").write_text(md + "\n")
+    print(md)
     return 0
 
 

@@ -1,18 +1,24 @@
-"""Datasets and views: lazy HDF5 trajectories, symmetry views of 1D fields and 2D flows."""
+"""Datasets and views: lazy HDF5 trajectories, symmetry views of 1D fields and 2D flows, procedural
+images and videos."""
 from __future__ import annotations
 
 from .flow_views import FlowViewMaker
+from .procedural import MovingObjectsVideos, ShapesImages, save_gallery
 from .trajectories import TrajectoryDataset, collate
 from .views import ViewMaker
 
 
 def make_views(equation: str, strengths: dict[str, float], window: tuple[int, ...], params: tuple[str, ...] = (),
-               grid: dict[str, list[float]] | None = None) -> ViewMaker | FlowViewMaker:
+               grid: dict[str, list[float]] | None = None, max_start: int | None = None, video: bool = False) -> ViewMaker | FlowViewMaker:
     """The view maker for the data: 1D fields of ``equation`` (an equation string), or 2D flows
-    when ``grid`` gives their cell centres ``{"x": [...], "y": [...]}``."""
+    when ``grid`` gives their cell centres ``{"x": [...], "y": [...]}``. ``max_start``: latest first
+    frame of a view (None: anywhere); ``video``: 2D flows as videos ``(batch, 7, frames, y, x)``."""
     if grid is not None:
-        return FlowViewMaker(dict(strengths), tuple(window), tuple(grid["x"]), tuple(grid["y"]))
-    return ViewMaker(equation, dict(strengths), tuple(window), tuple(params))
+        return FlowViewMaker(dict(strengths), tuple(window), tuple(grid["x"]), tuple(grid["y"]), max_start, video)
+    return ViewMaker(equation, dict(strengths), tuple(window), tuple(params), max_start)
 
 
-__all__ = ["FlowViewMaker", "TrajectoryDataset", "ViewMaker", "collate", "make_views"]
+__all__ = [
+    "FlowViewMaker", "MovingObjectsVideos", "ShapesImages", "TrajectoryDataset", "ViewMaker", "collate", "make_views",
+    "save_gallery",
+]

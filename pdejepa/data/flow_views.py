@@ -15,14 +15,14 @@ import torch
 from symmetries.flow import FlowAugmentation, FlowTrajectories
 from symmetries.randomness import per_sample
 
-from .views import WINDOW_STREAM
+from .views import WINDOW_STREAM, window_starts
 
 FIELDS = ("smoke", "vx", "vy")  # the order of the fields in a batch's ``u`` (batch, time, field, y, x)
 
 
 @dataclass
 class FlowViewMaker:
-    """Make ``(batch, 5 * frames + 2, y, x)`` views of ``u`` ``(batch, time, 3, y, x)``, in ``u``'s dtype.
+    """Make ``(batch, 5 * frames + 2, y, x)`` views (or videos) of ``u`` ``(batch, time, 3, y, x)``, in ``u``'s dtype.
 
     The flow groups are affine maps of values and coordinates, exact to round-off in float32.
 
@@ -31,12 +31,17 @@ class FlowViewMaker:
         window: ``(frames,)`` of each view.
         x, y: cell-centre coordinates ``(nx,)``, ``(ny,)`` of the stored grid; coordinate channels
             are divided by the box's extent ``scale`` (the larger side), so they are of order one.
+        max_start: latest first frame of a view (:func:`window_starts`); None: anywhere.
+        video: return a video ``(batch, 7, frames, y, x)`` (per frame: smoke, velocity, coordinates and
+            gravity; for ViT tubelets) instead of frames stacked as channels.
     """
 
     strengths: dict[str, float]
     window: tuple[int]
     x: tuple[float, ...]
     y: tuple[float, ...]
+    max_start: int | None = None
+    video: bool = False
     augmentation: FlowAugmentation | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -49,7 +54,7 @@ class FlowViewMaker:
 
     @property
     def channels(self) -> int:
-        return 5 * self.window[0] + 2
+        return 7 if self.video else 5 * self.window[0] + 2
 
     def __call__(self, batch: dict, seed: int, augment: bool = True) -> torch.Tensor:
         """One view per sample; ``seed`` selects the draw (use a different one per view and step)."""
@@ -62,7 +67,7 @@ class FlowViewMaker:
             raise ValueError(f"window of {wt} frames must fit in the stored {nt}")
         ids, dev = batch["id"], u.device
         place = per_sample(seed, ids, WINDOW_STREAM, 1)[:, 0].to(dev) if augment else torch.zeros(b, dtype=torch.float64, device=dev)
-        start = (place * (nt - wt + 1)).long().clamp(max=nt - wt)
+        start = window_starts(place, nt, wt, self.max_start)
         frames = start[:, None] + torch.arange(wt, device=dev)
         u = u[torch.arange(b, device=dev)[:, None], frames]  # (batch, frames, field, y, x)
         times = (batch["t0"].to(dev)[:, None] + batch["dt"].to(dev)[:, None] * frames).to(u.dtype)
@@ -73,4 +78,7 @@ class FlowViewMaker:
             data = self.augmentation(data, seed, ids)
         per_frame = torch.cat([data.scalars["smoke"][:, :, None], data.velocity, data.coords / self.scale], dim=2)
         gravity = data.gravity[:, :, None, None].expand(-1, -1, *u.shape[-2:])
+        if self.video:
+            frames_of_gravity = gravity[:, None].expand(-1, wt, -1, -1, -1)
+            return torch.cat([per_frame, frames_of_gravity], dim=2).transpose(1, 2)
         return torch.cat([per_frame.flatten(1, 2), gravity], dim=1)

@@ -22,6 +22,19 @@ from symmetries.transforms import GridTrajectories, time_window
 WINDOW_STREAM = 1_000  # randomness stream for window placement, apart from the groups' streams
 
 
+def window_starts(place: torch.Tensor, stored: int, frames: int, max_start: int | None = None) -> torch.Tensor:
+    """First frame ``(batch,)`` of each view from uniform draws ``place`` ``(batch,)`` in [0, 1).
+
+    Starts are uniform over ``0 .. min(stored - frames, max_start)``: ``max_start`` keeps views
+    early in a record whose later frames carry less of what is to be learned (a smoke plume
+    forgets its buoyancy once it has mixed); None lets a view start anywhere it fits.
+    """
+    if max_start is not None and max_start < 0:
+        raise ValueError(f"max_start must be >= 0 frames (or None for anywhere), got {max_start}")
+    last = stored - frames if max_start is None else min(stored - frames, max_start)
+    return (place * (last + 1)).long().clamp(max=last)
+
+
 @dataclass
 class ViewMaker:
     """Make ``(batch, 3, window_t, window_x)`` float32 views from a collated batch.
@@ -32,12 +45,14 @@ class ViewMaker:
         window: ``(frames, points)`` of each view.
         params: per-sample parameter names the equation needs (e.g. ``("nu",)`` for Cole-Hopf),
             taken from the batch's labels in that order.
+        max_start: latest first frame of a view (:func:`window_starts`); None: anywhere.
     """
 
     equation: str
     strengths: dict[str, float]
     window: tuple[int, int]
     params: tuple[str, ...] = ()
+    max_start: int | None = None
     augmentation: SymmetryAugmentation | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -66,7 +81,7 @@ class ViewMaker:
         ids = batch["id"]
         ref_t, ref_x = data.dt * max(wt - 1, 1), data.L * max(wx - 1, 1) / nx  # extent of an untransformed window
         place = per_sample(seed, ids, WINDOW_STREAM, 2).to(data.u.device) if augment else torch.zeros(len(ids), 2, dtype=torch.float64, device=data.u.device)
-        start_t = (place[:, 0] * (nt - wt + 1)).long().clamp(max=nt - wt)
+        start_t = window_starts(place[:, 0], nt, wt, self.max_start)
         data = time_window(data, start_t, wt)
         if augment and self.augmentation is not None:
             data = self.augmentation(data, seed, ids)

@@ -1,6 +1,9 @@
-"""Lightning modules and callbacks for self-supervised pretraining."""
+"""Lightning modules, callbacks, schedules and the EMA update for self-supervised pretraining."""
 from .collapse import CollapseMonitor, rankme
+from .ema import ema_update
+from .schedules import cosine, linear, warmup_cosine
+from .jepa_module import JEPAPretraining
 from .throughput import Throughput
 from .vicreg_module import VICRegPretraining
 
-__all__ = ["CollapseMonitor", "Throughput", "VICRegPretraining", "rankme"]
+__all__ = ["CollapseMonitor", "JEPAPretraining", "Throughput", "VICRegPretraining", "cosine", "ema_update", "linear", "rankme", "warmup_cosine"]

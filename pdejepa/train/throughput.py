@@ -40,7 +40,8 @@ class Throughput(Callback):
         self.batches += 1
         if self.batches > self.warmup:
             self.compute += self._end - self._start
-            self.samples += len(batch["id"])
+            samples = batch[0] if isinstance(batch, (tuple, list)) else batch  # JEPA batches: (batch, masks)
+            self.samples += len(samples["id"])
             if module.device.type == "cuda":
                 try:
                     self.utilisation.append(float(torch.cuda.utilization(module.device)))

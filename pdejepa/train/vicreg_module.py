@@ -46,10 +46,11 @@ class VICRegPretraining(L.LightningModule):
         max_epochs: int = 10,
         seed: int = 0,
         grid: dict[str, list[float]] | None = None,
+        max_start: int | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid)
+        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid, max_start)
         self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()

@@ -1,0 +1,129 @@
+"""Classification probes on frozen encoder tokens ``(batch, n, dim)``: attentive (V-JEPA) and linear.
+
+The attentive probe follows V-JEPA's evaluation (Bardes et al., 2024, sec. 4): one learned query
+cross-attends over the frozen tokens, so the probe can pick out where the information is rather than
+averaging it away; the linear probe mean-pools the tokens, as the usual linear evaluation does.
+
+The encoder runs once (:func:`frozen_tokens`); probes then train on the cached tokens, which is
+what makes a probe cheap enough to run many times (seeds, learning rates) on a CPU.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _check_tokens(tokens: torch.Tensor, dim: int) -> None:
+    if tokens.ndim != 3 or tokens.shape[-1] != dim:
+        raise ValueError(f"expected tokens of shape (batch, n, {dim}), got {tuple(tokens.shape)}")
+
+
+class AttentiveProbe(nn.Module):
+    """One learned query, multi-head cross-attention over the tokens, LayerNorm, Linear: ``(batch, n, dim) -> (batch, out)``."""
+
+    def __init__(self, dim: int, out: int, heads: int = 4) -> None:
+        super().__init__()
+        if heads < 1 or dim % heads:
+            raise ValueError(f"heads must be a positive divisor of dim={dim}, got {heads!r}")
+        self.dim = dim
+        self.query = nn.Parameter(torch.empty(1, 1, dim))
+        nn.init.trunc_normal_(self.query, std=0.02)
+        self.norm_tokens = nn.LayerNorm(dim)  # frozen tokens come at whatever scale the encoder left them
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, out)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_tokens(tokens, self.dim)
+        x = self.norm_tokens(tokens)
+        q = self.query.expand(x.shape[0], -1, -1)
+        pooled, _ = self.attn(q, x, x, need_weights=False)
+        return self.head(self.norm(pooled.squeeze(1)))
+
+
+class LinearProbe(nn.Module):
+    """Mean over tokens, non-affine BatchNorm (standardises frozen features), Linear: ``(batch, n, dim) -> (batch, out)``."""
+
+    def __init__(self, dim: int, out: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.norm = nn.BatchNorm1d(dim, affine=False)
+        self.head = nn.Linear(dim, out)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        _check_tokens(tokens, self.dim)
+        return self.head(self.norm(tokens.mean(dim=1)))
+
+
+@torch.no_grad()
+def frozen_tokens(encoder: nn.Module, loader: Iterable[dict],
+                  inputs: Callable[[dict], torch.Tensor] = lambda batch: batch["x"]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``encoder`` (in eval mode, no gradients) over ``loader``; return CPU ``tokens (N, n, dim)`` and ``labels (N,)``.
+
+    Samples keep the loader's order; the encoder's weights, buffers and train/eval mode are left as found.
+    Inputs go to the device of the encoder's first parameter (CPU for a parameter-free encoder).
+    """
+    param = next(encoder.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was_training = encoder.training
+    encoder.eval()  # BatchNorm statistics and dropout must not move while we only read features
+    try:
+        tokens, labels = [], []
+        for batch in loader:
+            tokens.append(encoder(inputs(batch).to(device)).float().cpu())
+            labels.append(torch.as_tensor(batch["label"]).long().cpu())
+    finally:
+        encoder.train(was_training)
+    if not tokens:
+        raise ValueError("loader yielded no batches")
+    return torch.cat(tokens), torch.cat(labels)
+
+
+def train_probe(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, steps: int, lr: float,
+                batch_size: int, seed: int, weight_decay: float = 0.01) -> nn.Module:
+    """Train ``probe`` in place by cross-entropy with AdamW (cosine-annealed ``lr``) for ``steps`` minibatches.
+
+    Minibatches walk through fresh permutations of the ``(N, n, dim)`` tokens drawn from a generator seeded
+    with ``seed``, so the same probe initialisation and seed give the same probe. Returns the probe in eval mode.
+    """
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1, got steps={steps!r}, batch_size={batch_size!r}")
+    if tokens.shape[0] != labels.shape[0]:
+        raise ValueError(f"tokens and labels differ in length: {tokens.shape[0]} vs {labels.shape[0]}")
+    device = next(probe.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    batch_size = min(batch_size, tokens.shape[0])
+    opt = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    probe.train()
+    order, at = torch.randperm(tokens.shape[0], generator=g), 0
+    for _ in range(steps):
+        if at + batch_size > len(order):  # drop the ragged tail: BatchNorm needs full batches
+            order, at = torch.randperm(tokens.shape[0], generator=g), 0
+        idx = order[at:at + batch_size]
+        at += batch_size
+        loss = F.cross_entropy(probe(tokens[idx].to(device)), labels[idx].to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        schedule.step()
+    return probe.eval()
+
+
+@torch.no_grad()
+def accuracy(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, batch_size: int = 1024) -> float:
+    """Fraction of ``(N, n, dim)`` tokens whose argmax class equals ``labels (N,)``, evaluated in eval mode."""
+    if tokens.shape[0] != labels.shape[0] or tokens.shape[0] == 0:
+        raise ValueError(f"need equally many (>0) tokens and labels, got {tokens.shape[0]} and {labels.shape[0]}")
+    device = next(probe.parameters()).device
+    was_training = probe.training
+    probe.eval()
+    correct = 0
+    for start in range(0, tokens.shape[0], batch_size):
+        logits = probe(tokens[start:start + batch_size].to(device))
+        correct += int((logits.argmax(dim=-1).cpu() == labels[start:start + batch_size]).sum())
+    probe.train(was_training)
+    return correct / tokens.shape[0]

@@ -1,0 +1,81 @@
+"""JEPA regression loss: predict the target encoder's (layer-normalised) tokens of masked regions.
+
+I-JEPA (Assran et al., CVPR 2023) and V-JEPA (Bardes et al., 2024):
+
+    y   = LayerNorm(target tokens)                    (over ``dim``, no affine)
+    I-JEPA: loss = mean_{b,n,d} smooth_l1_beta=1(pred - y)
+    V-JEPA: loss = mean_{b,n,d} |pred - y|
+
+The target is detached by the caller (it comes from the EMA encoder under ``no_grad``); normalising it
+here keeps the scale of the regression fixed whatever the encoder's output scale.
+
+Optional anti-collapse regulariser: VICReg's variance hinge (Bardes, Ponce & LeCun, ICLR 2022, eq. 1)
+over all predicted tokens, ``mean_d relu(1 - sqrt(Var_i pred_{i,d} + eps))`` with ``i`` running over
+``batch * n``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# distance name -> elementwise loss; the paper each belongs to in the module docstring
+DISTANCES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "smooth_l1": lambda p, y: F.smooth_l1_loss(p, y, beta=1.0),
+    "l1": lambda p, y: F.l1_loss(p, y),
+}
+
+
+def _check_tokens(name: str, x: torch.Tensor) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"{name} must be (batch, n, dim) tokens, got shape {tuple(x.shape)}")
+
+
+def jepa_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "smooth_l1") -> torch.Tensor:
+    """Scalar JEPA loss between predicted and target tokens, both ``(batch, n, dim)``.
+
+    ``target`` is layer-normalised over ``dim`` (no affine, eps 1e-5 as ``F.layer_norm``) before the distance ``kind``
+    (``"smooth_l1"``: I-JEPA, beta 1; ``"l1"``: V-JEPA), averaged over all entries.
+    """
+    if kind not in DISTANCES:
+        raise ValueError(f"kind {kind!r} is unknown; allowed {sorted(DISTANCES)}")
+    _check_tokens("pred", pred)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    y = F.layer_norm(target, target.shape[-1:])
+    return DISTANCES[kind](pred, y)
+
+
+def variance_penalty(pred: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """VICReg variance hinge ``mean_d relu(1 - sqrt(var + eps))`` over ``(batch, n, dim)`` tokens flattened to ``(batch*n, dim)``."""
+    _check_tokens("pred", pred)
+    z = pred.reshape(-1, pred.shape[-1])
+    if z.shape[0] < 2:
+        raise ValueError(f"variance needs at least 2 predicted tokens, got batch*n = {z.shape[0]}")
+    return F.relu(1 - torch.sqrt(z.var(dim=0) + eps)).mean()
+
+
+class JEPALoss(nn.Module):
+    """Module wrapper: ``jepa_loss + var_weight * variance_penalty``, returning ``(loss, terms)`` for logging.
+
+    ``terms`` holds ``"regression"`` and ``"variance"`` (the latter without gradient when ``var_weight`` is 0).
+    """
+
+    def __init__(self, kind: str = "smooth_l1", var_weight: float = 0.0) -> None:
+        super().__init__()
+        if kind not in DISTANCES:
+            raise ValueError(f"kind {kind!r} is unknown; allowed {sorted(DISTANCES)}")
+        if var_weight < 0:
+            raise ValueError(f"var_weight must be >= 0, got {var_weight!r}")
+        self.kind, self.var_weight = kind, var_weight
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        regression = jepa_loss(pred, target, self.kind)
+        if self.var_weight > 0:
+            variance = variance_penalty(pred)
+            return regression + self.var_weight * variance, {"regression": regression, "variance": variance}
+        with torch.no_grad():  # still logged: a rising hinge is how collapse shows while it happens
+            variance = variance_penalty(pred)
+        return regression, {"regression": regression, "variance": variance}

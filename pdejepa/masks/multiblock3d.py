@@ -1,0 +1,85 @@
+"""V-JEPA 3D multi-block masks on a ``(t, h, w)`` token grid.
+
+Bardes et al., "Revisiting Feature Prediction for Learning Visual Representations from Video"
+(V-JEPA), 2024, sec. 3.2: the target is the union of ``blocks`` spatio-temporal blocks that
+span the whole clip in time (by default); the context is its complement. V-JEPA trains with
+two masks per clip: short-range (8 blocks of spatial scale 0.15) and long-range (2 blocks of
+spatial scale 0.7), both with aspect ratio 0.75-1.5. Block shapes are drawn once per batch,
+positions per sample. Tokens are indexed row-major into the flattened ``(t, h, w)`` grid.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .multiblock import block_shape, check_count, check_grid, check_range, draw_with_retries, random_boxes
+
+# keyword arguments of MultiBlock3D for V-JEPA's two masks (plain dicts so configs can store them)
+VJEPA_SHORT_RANGE = {"blocks": 8, "spatial_scale": (0.15, 0.15), "aspect": (0.75, 1.5), "temporal_scale": (1.0, 1.0)}
+VJEPA_LONG_RANGE = {"blocks": 2, "spatial_scale": (0.7, 0.7), "aspect": (0.75, 1.5), "temporal_scale": (1.0, 1.0)}
+
+
+class MultiBlock3D:
+    """V-JEPA multi-block masks on a ``(t, h, w)`` token grid (picklable; randomness only from the given rng).
+
+    Args:
+        grid: token grid ``(t, h, w)``.
+        blocks: number of blocks whose union is the target.
+        spatial_scale: range of a block's ``h * w`` area as a fraction of the grid's spatial area.
+        aspect: range of a block's height / width.
+        temporal_scale: range of a block's duration as a fraction of ``t`` (1 = the whole clip).
+        min_keep: fewest context tokens a sample may keep; positions are redrawn until it holds.
+        max_tries: draws per sample before giving up with a RuntimeError.
+    """
+
+    def __init__(
+        self,
+        grid: tuple[int, int, int] = (8, 14, 14),
+        blocks: int = 8,
+        spatial_scale: tuple[float, float] = (0.15, 0.15),
+        aspect: tuple[float, float] = (0.75, 1.5),
+        temporal_scale: tuple[float, float] = (1.0, 1.0),
+        min_keep: int = 4,
+        max_tries: int = 20,
+    ) -> None:
+        self.grid = check_grid(grid, 3)
+        self.num_tokens = self.grid[0] * self.grid[1] * self.grid[2]
+        self.blocks = check_count("blocks", blocks)
+        self.spatial_scale = check_range("spatial_scale", spatial_scale)
+        self.aspect = check_range("aspect", aspect, upper=None)
+        self.temporal_scale = check_range("temporal_scale", temporal_scale)
+        self.min_keep = check_count("min_keep", min_keep)
+        if self.min_keep > self.num_tokens:
+            raise ValueError(f"min_keep must be at most the grid's {self.num_tokens} tokens, got {min_keep!r}")
+        self.max_tries = check_count("max_tries", max_tries)
+
+    def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks for a batch: context ``(batch, t*h*w)`` and targets ``(batch, 1, t*h*w)``.
+
+        Block shapes are drawn once for the batch, positions per sample.
+        """
+        t = self.grid[0]
+        duration = min(max(round(t * rng.uniform(*self.temporal_scale)), 1), t)
+        shape = (duration, *block_shape(rng, self.grid[1:], self.spatial_scale, self.aspect))
+
+        def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+            target = random_boxes(rng, self.grid, shape, (n, self.blocks)).any(axis=1)
+            return ~target, target[:, None]
+
+        describe = f"grid {self.grid}, {self.blocks} blocks {shape}"
+        return draw_with_retries(draw, check_count("batch", batch), self.min_keep, self.max_tries, describe)
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One sample: context token indices ``(n_ctx,)`` and a one-element list with the target indices ``(n_tgt,)``."""
+        context, targets = self.sample_masks(rng, 1)
+        return np.flatnonzero(context[0]), [np.flatnonzero(targets[0, 0])]
+
+    def __repr__(self) -> str:
+        return (
+            f"MultiBlock3D(grid={self.grid}, blocks={self.blocks}, spatial_scale={self.spatial_scale}, "
+            f"aspect={self.aspect}, temporal_scale={self.temporal_scale}, min_keep={self.min_keep})"
+        )
+
+
+def vjepa_masks(grid: tuple[int, int, int], min_keep: int = 4) -> list[MultiBlock3D]:
+    """V-JEPA's pair of mask generators for one ``(t, h, w)`` grid: short-range then long-range."""
+    return [MultiBlock3D(grid, min_keep=min_keep, **VJEPA_SHORT_RANGE), MultiBlock3D(grid, min_keep=min_keep, **VJEPA_LONG_RANGE)]

@@ -1,0 +1,135 @@
+"""Joint-embedding predictive pretraining (I-JEPA, V-JEPA) as a LightningModule.
+
+I-JEPA: Assran et al., CVPR 2023; V-JEPA: Bardes et al., 2024. A context encoder sees the
+context tokens of a masked input, a predictor maps them to the target encoder's tokens at the
+target positions, and the target encoder is an exponential moving average of the context
+encoder. Images and videos differ only in their ViT (2D patches or 3D tubelets), their masks
+(made by a :class:`~pdejepa.masks.MaskCollator` in the DataLoader) and the loss's distance.
+"""
+from __future__ import annotations
+
+import copy
+from collections import deque
+
+import lightning as L
+import torch
+
+from ..data import make_views
+from ..losses import JEPALoss
+from ..models import Predictor, gather_tokens, vit
+from .ema import ema_update
+from .schedules import cosine, linear, warmup_cosine
+
+
+class JEPAPretraining(L.LightningModule):
+    """Context ViT + predictor trained to predict the EMA target ViT's tokens of masked regions.
+
+    Batches are ``(batch, masks)`` from a :class:`~pdejepa.masks.MaskCollator`. The input is
+    ``batch["x"]`` (images ``(batch, C, H, W)`` or videos ``(batch, C, T, H, W)``), or, when
+    ``views`` is given (keyword arguments of :func:`~pdejepa.data.make_views`), a view of a
+    trajectory batch made on the device, with its symmetries drawn from ``(seed, step, sample id)``.
+
+    Args:
+        encoder: ViT size name (:data:`~pdejepa.models.VIT_SIZES`).
+        input_size, in_channels, patch_size, tubelet_size: the ViT's input (see :func:`~pdejepa.models.vit`).
+        predictor: ``(dim, depth, heads)`` of the predictor.
+        loss: ``"smooth_l1"`` (I-JEPA) or ``"l1"`` (V-JEPA); ``var_weight`` weights the variance regulariser.
+        lr: ``(start, peak, final)`` of the warmup-cosine learning rate; ``warmup`` its warmup fraction.
+        weight_decay: ``(start, end)`` of the cosine weight-decay schedule (not on biases and norms).
+        ema: ``(start, end)`` of the linear momentum schedule of the target encoder.
+    """
+
+    def __init__(
+        self,
+        encoder: str = "vit_micro",
+        input_size: tuple[int, ...] = (32, 32),
+        in_channels: int = 3,
+        patch_size: int = 4,
+        tubelet_size: int = 2,
+        predictor: tuple[int, int, int] = (96, 2, 3),
+        loss: str = "smooth_l1",
+        var_weight: float = 0.0,
+        lr: tuple[float, float, float] = (2e-4, 1e-3, 1e-6),
+        warmup: float = 0.1,
+        weight_decay: tuple[float, float] = (0.04, 0.4),
+        ema: tuple[float, float] = (0.996, 1.0),
+        views: dict | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.views = None if views is None else make_views(**views)
+        self.augment = bool(views and views.get("strengths"))
+        self.encoder = vit(encoder, tuple(input_size), in_channels, patch_size, tubelet_size)
+        self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
+        dim, depth, heads = predictor
+        self.predictor = Predictor(self.encoder.grid, self.encoder.dim, dim, depth, heads)
+        self.loss = JEPALoss(loss, var_weight)
+        self.collapse_buffer: deque = deque(maxlen=32)
+
+    def inputs(self, batch: dict, seed: int = 0, augment: bool = False) -> torch.Tensor:
+        """The encoder's input for a collated batch: its view, or ``batch["x"]``."""
+        if self.views is None:
+            return batch["x"]
+        return self.views(batch, seed=seed, augment=augment)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled representation ``(batch, dim)`` of the target encoder (the one evaluated downstream)."""
+        return self.target_encoder(x).mean(dim=1)
+
+    def training_step(self, data: tuple[dict, list[dict]], batch_idx: int) -> torch.Tensor:
+        batch, masks = data
+        x = self.inputs(batch, seed=self.hparams.seed * 1_000_003 + self.global_step, augment=self.augment)
+        with torch.no_grad():
+            self.target_encoder.eval()
+            targets = self.target_encoder(x)  # (batch, tokens, dim); layer-normalised in the loss
+        losses, terms = [], {}
+        for mask in masks:
+            context_idx, target_idx = mask["context"].to(x.device), mask["targets"].to(x.device)
+            blocks = target_idx.shape[1]  # the predictor sees each target block on its own, as in I-JEPA
+            context = self.encoder(x, keep=context_idx).repeat_interleave(blocks, dim=0)
+            flat_idx = target_idx.flatten(0, 1)
+            pred = self.predictor(context, context_idx.repeat_interleave(blocks, dim=0), flat_idx)
+            loss, terms = self.loss(pred, gather_tokens(targets.repeat_interleave(blocks, dim=0), flat_idx))
+            losses.append(loss)
+        loss = torch.stack(losses).mean()
+        self.collapse_buffer.append(targets.mean(dim=1).detach().float().cpu())
+        self.log("loss", loss, prog_bar=True)
+        self.log_dict({f"loss/{k}": v for k, v in terms.items()})
+        return loss
+
+    def _progress(self) -> tuple[int, int]:
+        return self.global_step, max(1, int(self.trainer.estimated_stepping_batches))
+
+    def on_train_batch_start(self, batch, batch_idx: int) -> None:
+        """Set this step's learning rate and weight decay (pure functions of the step: resumes exactly)."""
+        step, total = self._progress()
+        start, peak, final = self.hparams.lr
+        lr = warmup_cosine(step, total, int(self.hparams.warmup * total), start, peak, final)
+        wd = cosine(step, total, *self.hparams.weight_decay)
+        for group in self.optimizers().optimizer.param_groups:
+            group["lr"] = lr
+            if group["decay"]:
+                group["weight_decay"] = wd
+        self.log("lr", lr)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        step, total = self._progress()
+        ema_update(self.target_encoder, self.encoder, linear(step, total, *self.hparams.ema))
+
+    def on_train_epoch_start(self) -> None:
+        """New masks every epoch: tell the collator the epoch. Exact with ``num_workers=0``, where
+        batches are collated after this hook (also after a resume); worker processes may already
+        hold the previous epoch's copy."""
+        collate = getattr(self.trainer.train_dataloader, "collate_fn", None)
+        if hasattr(collate, "set_epoch"):
+            collate.set_epoch(self.current_epoch)
+
+    def configure_optimizers(self):
+        decay, plain = [], []
+        for name, p in self.named_parameters():
+            if p.requires_grad:
+                (plain if p.ndim == 1 or name.endswith("mask_token") else decay).append(p)
+        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay[0], "decay": True},
+                  {"params": plain, "weight_decay": 0.0, "decay": False}]
+        return torch.optim.AdamW(groups, lr=self.hparams.lr[0])
