@@ -18,7 +18,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader, Subset
 
-from solvers.generate import dataset_registry, generate
+from solvers.generate import dataset_registry, generate, run_fingerprint
 from solvers.ns2d import NAME as FLOW_DATASET
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
@@ -54,7 +54,8 @@ DEFAULTS: dict[str, Any] = {
         "jepa": {"patch_size": 4, "tubelet_size": 2, "predictor": [96, 2, 3], "loss": "smooth_l1", "var_weight": 0.0,
                  "lr": [2e-4, 1e-3, 1e-6], "warmup": 0.1, "weight_decay": [0.04, 0.4], "ema": [0.996, 1.0], "symmetries": False},
     },
-    "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear"},
+    "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear",
+                "methods": ["ssl_frozen", "supervised", "random_frozen"]},
     "probe": {"probes": ["attentive", "linear"], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seed": 0},
     "timestep": {"history": 1, "horizon": 5, "modes": 16, "hidden": 32, "layers": 4, "conditioning": "film",
                  "steps": 1500, "batch_size": 64, "lr": 2e-3, "seeds": [0, 1, 2]},
@@ -110,7 +111,8 @@ def save_config(cfg: dict, out: Path) -> Path:
 
 
 def dataset_files(cfg: dict, progress: bool = True) -> tuple[Path, Path]:
-    """Train and test files, generated (disjoint seeds) if they are not there yet."""
+    """Train and test files, generated (disjoint seeds) if they are not there yet; a file already there
+    must hold what the config asks for (same recipe, count and seed), else the error says so."""
     d = cfg["data"]
     registry = dataset_registry()
     if d["equation"] not in registry:
@@ -120,8 +122,14 @@ def dataset_files(cfg: dict, progress: bool = True) -> tuple[Path, Path]:
     paths = []
     for split, num, seed in (("train", d["num_train"], d["seed"]), ("test", d["num_test"], d["seed"] + 1)):
         path = root / f"{d['equation']}_{split}.h5"
+        expected = run_fingerprint(sim, num, seed)
         if not path.exists():
             generate(sim, num, path, seed=seed, progress=progress, resume=(root / f"{path.name}.partial").exists())
+        with h5py.File(path, "r") as f:
+            stored = f.attrs.get("fingerprint", "")
+        if stored != expected:
+            raise ValueError(f"{path} holds another dataset than this config asks for (data.simulation, num_{split} or seed differ):\n"
+                             f"  stored:    {stored}\n  requested: {expected}\nset data.dir to another folder, or delete the file")
         paths.append(path)
     return paths[0], paths[1]
 
@@ -221,6 +229,9 @@ def encoder_from(ckpt: Path | None, cfg: dict, seed: int, channels: int):
     return enc
 
 
+REGRESSION_METHODS = ("ssl_frozen", "supervised", "random_frozen")
+
+
 def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dict]:
     """Frozen SSL probe vs supervised-from-scratch vs frozen random init, per label budget and seed.
 
@@ -228,6 +239,9 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     baseline trains the same encoder and a linear head with AdamW for ``regress.steps`` steps.
     """
     r, d = cfg["regress"], cfg["data"]
+    unknown = sorted(set(r["methods"]) - set(REGRESSION_METHODS))
+    if unknown:
+        raise ValueError(f"unknown regress.methods {unknown}; choose among {list(REGRESSION_METHODS)}")
     train_file, test_file = dataset_files(cfg, progress)
     save_config(cfg, out)
     train = dataset(train_file, cfg)
@@ -242,7 +256,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
             n = max(2, int(round(budget * len(train))))
             subset = np.random.default_rng([seed, n]).permutation(len(train))[:n]
             scaler = TargetScaler.fit(all_labels[subset], d["log_label"])
-            for method in ("ssl_frozen", "supervised", "random_frozen"):
+            for method in r["methods"]:
                 if method == "supervised":
                     module = RegressionModule(encoder_from(None, cfg, seed, views.channels), views, scaler, freeze=False, head=r["head"], lr=r["lr"])
                     L.seed_everything(seed, verbose=False)

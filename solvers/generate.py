@@ -214,6 +214,16 @@ def _check_run_settings(num: int, batch_size: int, seed: int) -> None:
             raise ValueError(f"{name}={value!r} must be {kind}")
 
 
+def recipe_of(cfg: SimulationConfig | Any) -> DatasetRecipe:
+    """The dataset recipe of a 1D :class:`SimulationConfig` or of a configuration with ``recipe()``."""
+    return Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
+
+
+def run_fingerprint(cfg: SimulationConfig | Any, num: int, seed: int, shard: Shard = Shard()) -> str:
+    """What identifies a run's file (stored as its ``fingerprint``): recipe, seed, count and shard."""
+    return to_json({"config": recipe_of(cfg).config(), "seed": int(seed), "num": int(num), "shard": [shard.index, shard.count]})
+
+
 def generate(
     cfg: SimulationConfig | Any,
     num: int,
@@ -237,12 +247,11 @@ def generate(
     Returns:
         The path of the finished file.
     """
-    recipe = Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
+    recipe = recipe_of(cfg)
     _check_run_settings(num, batch_size, seed)
     dev = resolve_device(device)
     indices = shard.indices(num)
     config = recipe.config()
-    fingerprint = {"config": config, "seed": int(seed), "num": int(num), "shard": [shard.index, shard.count]}
     from pdejepa import __version__
 
     attrs = {
@@ -261,7 +270,7 @@ def generate(
         samples=indices,
         per_sample=recipe.per_sample,
         attrs=attrs,
-        fingerprint=to_json(fingerprint),
+        fingerprint=run_fingerprint(cfg, num, seed, shard),
         coord_attrs=recipe.coord_attrs(),
         resume=resume,
         overwrite=overwrite,

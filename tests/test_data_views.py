@@ -104,3 +104,41 @@ def test_flow_views_stack_fields_and_coordinates_per_frame(smoke):
     torch.testing.assert_close(speed(turned, 4), speed(still, 4))  # rotation turns vectors, keeps their length
     with pytest.raises(ValueError, match="frames"):
         FlowViewMaker({}, (7,), x, y)(batch, seed=0)
+
+
+def test_flow_videos_hold_the_stacked_views_channels_frame_by_frame(smoke):
+    import h5py
+
+    from pdejepa.data import FlowViewMaker
+
+    ds = TrajectoryDataset(smoke, labels=("buoyancy",), fields=("smoke", "vx", "vy"))
+    with h5py.File(smoke) as f:
+        x, y = f["x"][:].tolist(), f["y"][:].tolist()
+    batch = collate([ds[i] for i in range(4)])
+    strengths = {"translation": 4.0, "rotation": 0.5}
+    stacked = FlowViewMaker(strengths, (3,), x, y)(batch, seed=5)
+    video_maker = FlowViewMaker(strengths, (3,), x, y, video=True)
+    video = video_maker(batch, seed=5)
+    assert video.shape == (4, video_maker.channels, 3, 16, 16) == (4, 7, 3, 16, 16)
+    for k in range(3):  # same draw: frame k's smoke, velocity, coordinates; gravity on every frame
+        torch.testing.assert_close(video[:, :5, k], stacked[:, 5 * k:5 * k + 5])
+        torch.testing.assert_close(video[:, 5:, k], stacked[:, -2:])
+
+
+def test_max_start_keeps_views_early_in_the_record(smoke):
+    from pdejepa.data import FlowViewMaker
+    from pdejepa.data.views import window_starts
+
+    place = torch.linspace(0, 0.999, 100, dtype=torch.float64)
+    assert set(window_starts(place, 10, 4).tolist()) == set(range(7))  # anywhere it fits: 0..6
+    assert set(window_starts(place, 10, 4, max_start=2).tolist()) == {0, 1, 2}
+    assert set(window_starts(place, 10, 4, max_start=50).tolist()) == set(range(7))
+    with pytest.raises(ValueError, match="max_start"):
+        window_starts(place, 10, 4, max_start=-1)
+    ds = TrajectoryDataset(smoke, labels=("buoyancy",), fields=("smoke", "vx", "vy"))
+    batch = collate([ds[i] for i in range(5)])
+    x = y = [0.5 + i for i in range(16)]
+    first = FlowViewMaker({}, (2,), x, y)(batch, seed=0, augment=False)
+    pinned = FlowViewMaker({}, (2,), x, y, max_start=0)  # the time shift is off: every view starts at frame 0
+    for seed in range(3):
+        torch.testing.assert_close(pinned(batch, seed=seed), first)

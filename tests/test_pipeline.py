@@ -49,6 +49,17 @@ def test_pretrain_then_regress_from_the_cli(tmp_path, capsys):
     assert main(["regress", "--ckpt", str(tmp_path / "nope.ckpt"), "--set", *common]) == 2
 
 
+def test_a_dataset_file_made_for_another_config_is_refused(tmp_path):
+    from pdejepa.pipeline import dataset_files
+
+    common = [f"data.dir={tmp_path}", *TINY]
+    dataset_files(load_config(None, common), progress=False)
+    with pytest.raises(ValueError, match="another dataset"):
+        dataset_files(load_config(None, [*common, "data.simulation.nt=21"]), progress=False)
+    with pytest.raises(ValueError, match="another dataset"):
+        dataset_files(load_config(None, [*common, "data.num_train=20"]), progress=False)
+
+
 def test_pretrain_then_regress_on_2d_smoke(tmp_path):
     """The same pipeline on 2D flows: three fields per frame, flow-symmetry views, buoyancy labels."""
     from pdejepa.pipeline import pretrain, regress

@@ -1,0 +1,104 @@
+"""I-JEPA and V-JEPA against a random-init encoder of the same size, and V-JEPA against VICReg with
+Lie symmetries on smoke buoyancy.
+
+Tasks (one experiment config each, any field overridable with --set):
+  images  I-JEPA on procedural shapes (configs/ijepa_shapes.yaml): frozen attentive and linear probes
+          of the shape class, pretrained target encoder vs random init;
+  videos  V-JEPA on procedural moving objects (configs/vjepa_moving.yaml): the same for the direction
+          of motion;
+  ns      V-JEPA (configs/vjepa_ns.yaml) and VICReg + flow symmetries (configs/ns_vicreg.yaml) pretrained
+          for the same number of steps (20 epochs unless --ns-set says otherwise) on the same smoke trajectories, then frozen linear (ridge) probes of
+          buoyancy at 5%, 20% and 100% of the labels, each against its own random-init encoder
+          (NMSE, mean +- std over 3 label subsets).
+Also printed: pretraining throughput, the share of step time spent waiting for data, wall times.
+
+    python benchmarks/jepa.py                                  # CPU-sized: all three tasks
+    python benchmarks/jepa.py --tasks ns --ns-set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192 pretrain.epochs=50   # GPU-sized
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from benchmarks.machine_info import machine_lines  # noqa: E402
+from pdejepa.jepa_pipeline import chance_level, probe_classes, probe_table  # noqa: E402
+from pdejepa.pipeline import dataset_files, load_config, pretrain, regress, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+
+
+def throughput(run: Path) -> str:
+    speed = json.loads((run / "throughput.json").read_text())
+    util = speed["gpu_utilisation_percent"]
+    return (f"{speed['samples_per_s']:.1f} samples/s, data wait {100 * speed['data_wait_fraction']:.1f}% of step time"
+            + (f", GPU utilisation {util:.0f}%" if util is not None else ""))
+
+
+def procedural_task(config: str, overrides: list[str], out: Path) -> str:
+    cfg = load_config(CONFIGS / config, overrides)
+    run = out / Path(config).stem
+    start = time.perf_counter()
+    ckpt = pretrain(cfg, run, progress=False)
+    t_pretrain = time.perf_counter() - start
+    rows = probe_classes(cfg, ckpt, run)
+    md = probe_table(rows, chance_level(cfg))
+    (run / "probe.md").write_text(md + "\n")
+    p, d = cfg["pretrain"], cfg["data"]
+    steps = p["epochs"] * (d["num_train"] // p["batch_size"])
+    return "\n".join([
+        f"## {config}: {d['equation']} ({d['num_train']} train / {d['num_test']} test), {p['encoder']}, {steps} steps of {p['batch_size']}, "
+        f"probes trained {cfg['probe']['steps']} steps on frozen tokens; test accuracy",
+        md,
+        f"pretraining: {throughput(run)}",
+        f"wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s",
+    ])
+
+
+def ns_task(overrides: list[str], out: Path) -> str:
+    """V-JEPA vs VICReg + symmetries on the same data, same steps, frozen probes only."""
+    same = ["pretrain.epochs=20", "regress.methods=[ssl_frozen, random_frozen]", f"data.dir={out / 'data'}", *overrides]
+    lines = []
+    for name in ("vjepa_ns", "ns_vicreg"):
+        cfg = load_config(CONFIGS / f"{name}.yaml", same)
+        dataset_files(cfg)
+        run = out / name
+        start = time.perf_counter()
+        ckpt = pretrain(cfg, run, progress=False)
+        t_pretrain = time.perf_counter() - start
+        rows = regress(cfg, ckpt, run / "regress", progress=False)
+        md = table(rows, cfg["data"]["label"]).replace("ssl_frozen", f"{name} frozen").replace("random_frozen", "random init frozen")
+        (run / "regression.md").write_text(md + "\n")
+        p, d = cfg["pretrain"], cfg["data"]
+        steps = p["epochs"] * (d["num_train"] // p["batch_size"])
+        lines += [f"### {name}: {p['method']}, {p['encoder']}, window {p['window']}, {steps} steps of {p['batch_size']} "
+                  f"({d['num_train']} train / {d['num_test']} test, {d['simulation']})", md,
+                  f"pretraining: {throughput(run)}; wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s"]
+    return "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries\n" + "\n\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=["images", "videos", "ns"], choices=["images", "videos", "ns"])
+    parser.add_argument("--out", type=Path, default=Path("results/benchmarks/jepa"))
+    parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for images and videos")
+    parser.add_argument("--ns-set", dest="ns_overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for both ns runs")
+    args = parser.parse_args()
+    print("\n".join(machine_lines("lightning")), flush=True)
+    start = time.perf_counter()
+    for task in args.tasks:
+        if task == "ns":
+            report = ns_task(args.ns_overrides, args.out)
+        else:
+            report = procedural_task("ijepa_shapes.yaml" if task == "images" else "vjepa_moving.yaml", args.overrides, args.out)
+        print("\n" + report, flush=True)
+    print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
