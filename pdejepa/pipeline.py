@@ -201,13 +201,22 @@ def fit(module: L.LightningModule, data: DataLoader, cfg: dict, out: Path, progr
     """Train ``module`` for ``pretrain.epochs`` with collapse monitoring, throughput, CSV logs and
     checkpoints in ``out`` (resuming from ``out/last.ckpt``); bf16 on GPUs, DDP through ``devices``/``num_nodes``."""
     p = cfg["pretrain"]
+    last = out / "last.ckpt"
+    saved = out / "config.yaml"
+    if last.exists() and saved.exists():  # resuming: only the run this folder holds
+        before = yaml.safe_load(saved.read_text())
+        free = ("epochs", "accelerator", "devices", "num_nodes")  # a resume may train longer or elsewhere
+        kept = lambda c: {k: ({f: v for f, v in c[k].items() if f not in free} if k == "pretrain" else c[k]) for k in ("data", "pretrain")}  # noqa: E731
+        changed = [k for k, v in kept(cfg).items() if kept(before).get(k) != v]
+        if changed:
+            raise ValueError(f"{out} holds a run of another config ({' and '.join(changed)} differ from {saved}); "
+                             "resume with the same config or choose another --out")
     save_config(cfg, out)
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
     trainer = L.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=p["devices"], num_nodes=p["num_nodes"],
                         precision="bf16-mixed" if torch.cuda.is_available() and p["accelerator"] != "cpu" else "32-true",
                         callbacks=[CollapseMonitor(), Throughput(out / "throughput.json"), checkpoints], default_root_dir=out,
                         logger=L.pytorch.loggers.CSVLogger(out, name="logs"), enable_progress_bar=progress, enable_model_summary=False)
-    last = out / "last.ckpt"
     trainer.fit(module, data, ckpt_path=last if last.exists() else None)
     return Path(checkpoints.best_model_path or last)
 

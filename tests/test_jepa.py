@@ -144,3 +144,13 @@ def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):
     assert "needs a ViT encoder" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.encoder=vit_tiny"]) == 2
     assert "VICReg pretrains a ResNet" in capsys.readouterr().err
+
+
+def test_a_run_folder_resumes_only_its_own_config(tmp_path, capsys):
+    common = ["data.num_train=16", "data.num_test=16", "pretrain.encoder=vit_nano", "pretrain.jepa.predictor=[24, 1, 2]",
+              "pretrain.epochs=1", "pretrain.batch_size=16", "pretrain.accelerator=cpu"]
+    cfg, out = str(ROOT / "configs" / "ijepa_shapes.yaml"), str(tmp_path / "pre")
+    assert main(["pretrain", "--config", cfg, "--out", out, "--set", *common]) == 0
+    assert main(["pretrain", "--config", cfg, "--out", out, "--set", *common, "pretrain.epochs=2"]) == 0  # longer: resumes
+    assert main(["pretrain", "--config", cfg, "--out", out, "--set", *common, "pretrain.jepa.patch_size=8"]) == 2
+    assert "holds a run of another config (pretrain differ" in capsys.readouterr().err

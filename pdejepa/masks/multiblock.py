@@ -12,6 +12,7 @@ The box helpers here are shared with :mod:`pdejepa.masks.multiblock3d`.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -95,7 +96,30 @@ def draw_with_retries(draw: Draw, batch: int, min_keep: int, max_tries: int, des
     return context, targets
 
 
-class MultiBlock2D:
+class BlockMasks(ABC):
+    """What the 2D and 3D multi-block generators share: keep limits and single-sample draws."""
+
+    grid: tuple[int, ...]
+    num_tokens: int
+
+    @abstractmethod
+    def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Context ``(batch, tokens)`` and targets ``(batch, n_targets, tokens)`` boolean masks."""
+
+    def set_limits(self, min_keep: int, max_tries: int) -> None:
+        """Check and keep ``min_keep`` (context tokens at least) and ``max_tries`` (redraws per sample)."""
+        self.min_keep = check_count("min_keep", min_keep)
+        if self.min_keep > self.num_tokens:
+            raise ValueError(f"min_keep must be at most the grid's {self.num_tokens} tokens, got {min_keep!r}")
+        self.max_tries = check_count("max_tries", max_tries)
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One sample: context token indices ``(n_ctx,)`` and one index array ``(n_tgt,)`` per target."""
+        context, targets = self.sample_masks(rng, 1)
+        return np.flatnonzero(context[0]), [np.flatnonzero(t) for t in targets[0]]
+
+
+class MultiBlock2D(BlockMasks):
     """I-JEPA multi-block masks on an ``(h, w)`` token grid (picklable; randomness only from the given rng).
 
     Args:
@@ -127,10 +151,7 @@ class MultiBlock2D:
         self.target_aspect = check_range("target_aspect", target_aspect, upper=None)
         self.context_scale = check_range("context_scale", context_scale)
         self.context_aspect = check_range("context_aspect", context_aspect, upper=None)
-        self.min_keep = check_count("min_keep", min_keep)
-        if self.min_keep > self.num_tokens:
-            raise ValueError(f"min_keep must be at most the grid's {self.num_tokens} tokens, got {min_keep!r}")
-        self.max_tries = check_count("max_tries", max_tries)
+        self.set_limits(min_keep, max_tries)
 
     def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """Boolean masks for a batch: context ``(batch, h*w)`` and targets ``(batch, targets, h*w)``.
@@ -147,11 +168,6 @@ class MultiBlock2D:
 
         describe = f"grid {self.grid}, {self.targets} target blocks {target_shape}, context block {context_shape}"
         return draw_with_retries(draw, check_count("batch", batch), self.min_keep, self.max_tries, describe)
-
-    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
-        """One sample: context token indices ``(n_ctx,)`` and one index array ``(n_tgt,)`` per target block."""
-        context, targets = self.sample_masks(rng, 1)
-        return np.flatnonzero(context[0]), [np.flatnonzero(t) for t in targets[0]]
 
     def __repr__(self) -> str:
         return (

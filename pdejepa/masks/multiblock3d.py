@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .multiblock import block_shape, check_count, check_grid, check_range, draw_with_retries, random_boxes
+from .multiblock import BlockMasks, block_shape, check_count, check_grid, check_range, draw_with_retries, random_boxes
 
 # keyword arguments of MultiBlock3D for V-JEPA's two masks (plain dicts so configs can store them)
 VJEPA_SHORT_RANGE = {"blocks": 8, "spatial_scale": (0.15, 0.15), "aspect": (0.75, 1.5), "temporal_scale": (1.0, 1.0)}
 VJEPA_LONG_RANGE = {"blocks": 2, "spatial_scale": (0.7, 0.7), "aspect": (0.75, 1.5), "temporal_scale": (1.0, 1.0)}
 
 
-class MultiBlock3D:
+class MultiBlock3D(BlockMasks):
     """V-JEPA multi-block masks on a ``(t, h, w)`` token grid (picklable; randomness only from the given rng).
 
     Args:
@@ -47,10 +47,7 @@ class MultiBlock3D:
         self.spatial_scale = check_range("spatial_scale", spatial_scale)
         self.aspect = check_range("aspect", aspect, upper=None)
         self.temporal_scale = check_range("temporal_scale", temporal_scale)
-        self.min_keep = check_count("min_keep", min_keep)
-        if self.min_keep > self.num_tokens:
-            raise ValueError(f"min_keep must be at most the grid's {self.num_tokens} tokens, got {min_keep!r}")
-        self.max_tries = check_count("max_tries", max_tries)
+        self.set_limits(min_keep, max_tries)
 
     def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
         """Boolean masks for a batch: context ``(batch, t*h*w)`` and targets ``(batch, 1, t*h*w)``.
@@ -67,11 +64,6 @@ class MultiBlock3D:
 
         describe = f"grid {self.grid}, {self.blocks} blocks {shape}"
         return draw_with_retries(draw, check_count("batch", batch), self.min_keep, self.max_tries, describe)
-
-    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
-        """One sample: context token indices ``(n_ctx,)`` and a one-element list with the target indices ``(n_tgt,)``."""
-        context, targets = self.sample_masks(rng, 1)
-        return np.flatnonzero(context[0]), [np.flatnonzero(targets[0, 0])]
 
     def __repr__(self) -> str:
         return (

@@ -132,6 +132,10 @@ class VisionTransformer(nn.Module):
         self.blocks = nn.ModuleList(Block(dim, heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.apply(init_weights)
+        # Patches as in MAE: Xavier on the flattened projection, so a token's content is as large as its
+        # sin-cos position (std 0.02 suits 16 x 16 x 3 standardised patches; on 4 x 4 patches of [0, 1]
+        # values it leaves tokens ~10x smaller than their positions, which the predictor then learns alone)
+        nn.init.xavier_uniform_(self.patch_embed.weight.view(dim, -1))
         rescale_residuals(self.blocks)
 
     def embed(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
