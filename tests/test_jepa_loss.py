@@ -97,3 +97,19 @@ def test_errors_name_the_bad_value():
         jepa_loss(x, torch.zeros(2, 3, 5))
     with pytest.raises(ValueError, match="batch, n, dim"):
         variance_penalty(torch.zeros(6, 4))
+
+
+def test_positional_variance_sees_a_representation_collapsed_to_positions():
+    """Tokens equal to their position's embedding vary across positions but not across samples."""
+    g = torch.Generator().manual_seed(0)
+    embedding = 3 * torch.randn(10, 8, generator=g)
+    positions = torch.stack([torch.randperm(10, generator=g)[:6] for _ in range(32)])
+    collapsed = embedding[positions]  # (32, 6, 8): position alone
+    assert variance_penalty(collapsed).item() < 0.05  # the flattened form is fooled
+    assert variance_penalty(collapsed, positions=positions).item() == pytest.approx(1 - math.sqrt(1e-4), rel=1e-5)
+    healthy = collapsed + 2 * torch.randn(32, 6, 8, generator=g)
+    assert variance_penalty(healthy, positions=positions).item() < 0.05
+    # literal: per position, the unbiased variance over the samples predicting it
+    pos, z = positions.reshape(-1), healthy.reshape(-1, 8)
+    hinge = [torch.relu(1 - torch.sqrt(z[pos == p].var(dim=0) + 1e-4)) for p in range(10) if (pos == p).sum() >= 2]
+    assert variance_penalty(healthy, positions=positions).item() == pytest.approx(torch.cat(hinge).mean().item(), rel=1e-5)

@@ -10,8 +10,10 @@ The target is detached by the caller (it comes from the EMA encoder under ``no_g
 here keeps the scale of the regression fixed whatever the encoder's output scale.
 
 Optional anti-collapse regulariser: VICReg's variance hinge (Bardes, Ponce & LeCun, ICLR 2022, eq. 1)
-over all predicted tokens, ``mean_d relu(1 - sqrt(Var_i pred_{i,d} + eps))`` with ``i`` running over
-``batch * n``.
+``mean_d relu(1 - sqrt(Var_i pred_{i,d} + eps))``, with ``i`` running over all ``batch * n`` predicted
+tokens (V-JEPA's form), or, given the token positions, over the samples that predict the same
+position (averaged over positions): tokens differ by position alone when the representation has
+collapsed to the position embedding, which the first form cannot see.
 """
 from __future__ import annotations
 
@@ -48,13 +50,31 @@ def jepa_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "smooth_l1")
     return DISTANCES[kind](pred, y)
 
 
-def variance_penalty(pred: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
-    """VICReg variance hinge ``mean_d relu(1 - sqrt(var + eps))`` over ``(batch, n, dim)`` tokens flattened to ``(batch*n, dim)``."""
+def variance_penalty(pred: torch.Tensor, eps: float = 1e-4, positions: torch.Tensor | None = None) -> torch.Tensor:
+    """VICReg variance hinge ``mean relu(1 - sqrt(var + eps))`` of ``(batch, n, dim)`` predicted tokens.
+
+    Without ``positions`` the variance runs over all ``batch * n`` tokens per dimension; with token
+    positions ``(batch, n)`` (long) it runs, per position and dimension, over the samples predicting
+    that position (positions predicted by fewer than two samples are left out).
+    """
     _check_tokens("pred", pred)
     z = pred.reshape(-1, pred.shape[-1])
     if z.shape[0] < 2:
         raise ValueError(f"variance needs at least 2 predicted tokens, got batch*n = {z.shape[0]}")
-    return F.relu(1 - torch.sqrt(z.var(dim=0) + eps)).mean()
+    if positions is None:
+        return F.relu(1 - torch.sqrt(z.var(dim=0) + eps)).mean()
+    if positions.shape != pred.shape[:2]:
+        raise ValueError(f"positions must be (batch, n) = {tuple(pred.shape[:2])}, got {tuple(positions.shape)}")
+    pos = positions.reshape(-1).long()
+    slots = int(pos.max()) + 1
+    count = torch.zeros(slots, dtype=z.dtype, device=z.device).index_add_(0, pos, torch.ones_like(pos, dtype=z.dtype))
+    mean = torch.zeros(slots, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, pos, z) / count.clamp_min(1)[:, None]
+    squares = torch.zeros_like(mean).index_add_(0, pos, (z - mean[pos]) ** 2)
+    shared = count >= 2
+    if not shared.any():
+        raise ValueError("no token position is predicted by two samples: no variance across the batch to take")
+    var = squares[shared] / (count[shared, None] - 1)
+    return F.relu(1 - torch.sqrt(var + eps)).mean()
 
 
 class JEPALoss(nn.Module):
@@ -71,11 +91,13 @@ class JEPALoss(nn.Module):
             raise ValueError(f"var_weight must be >= 0, got {var_weight!r}")
         self.kind, self.var_weight = kind, var_weight
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, pred: torch.Tensor, target: torch.Tensor,
+                positions: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``positions`` ``(batch, n)``: the targets' token positions, for the variance across samples."""
         regression = jepa_loss(pred, target, self.kind)
         if self.var_weight > 0:
-            variance = variance_penalty(pred)
+            variance = variance_penalty(pred, positions=positions)
             return regression + self.var_weight * variance, {"regression": regression, "variance": variance}
         with torch.no_grad():  # still logged: a rising hinge is how collapse shows while it happens
-            variance = variance_penalty(pred)
+            variance = variance_penalty(pred, positions=positions)
         return regression, {"regression": regression, "variance": variance}

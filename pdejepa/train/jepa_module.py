@@ -90,7 +90,7 @@ class JEPAPretraining(L.LightningModule):
             context = self.encoder(x, keep=context_idx).repeat_interleave(blocks, dim=0)
             flat_idx = target_idx.flatten(0, 1)
             pred = self.predictor(context, context_idx.repeat_interleave(blocks, dim=0), flat_idx)
-            loss, terms = self.loss(pred, gather_tokens(targets.repeat_interleave(blocks, dim=0), flat_idx))
+            loss, terms = self.loss(pred, gather_tokens(targets.repeat_interleave(blocks, dim=0), flat_idx), flat_idx)
             losses.append(loss)
         loss = torch.stack(losses).mean()
         self.collapse_buffer.append(targets.mean(dim=1).detach().float().cpu())
