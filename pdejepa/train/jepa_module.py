@@ -27,7 +27,8 @@ class JEPAPretraining(L.LightningModule):
     Batches are ``(batch, masks)`` from a :class:`~pdejepa.masks.MaskCollator`. The input is
     ``batch["x"]`` (images ``(batch, C, H, W)`` or videos ``(batch, C, T, H, W)``), or, when
     ``views`` is given (keyword arguments of :func:`~pdejepa.data.make_views`), a view of a
-    trajectory batch made on the device, with its symmetries drawn from ``(seed, step, sample id)``.
+    trajectory batch made on the device: a window of frames at a random time and the symmetries of
+    ``views["strengths"]`` (none when empty), drawn from ``(seed, step, sample id)``.
 
     Args:
         encoder: ViT size name (:data:`~pdejepa.models.VIT_SIZES`).
@@ -59,7 +60,6 @@ class JEPAPretraining(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.views = None if views is None else make_views(**views)
-        self.augment = bool(views and views.get("strengths"))
         self.encoder = vit(encoder, tuple(input_size), in_channels, patch_size, tubelet_size)
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         dim, depth, heads = predictor
@@ -79,7 +79,8 @@ class JEPAPretraining(L.LightningModule):
 
     def training_step(self, data: tuple[dict, list[dict]], batch_idx: int) -> torch.Tensor:
         batch, masks = data
-        x = self.inputs(batch, seed=self.hparams.seed * 1_000_003 + self.global_step, augment=self.augment)
+        # PDE views: a random window of frames (pretrain.max_start bounds it), plus symmetries if any are given
+        x = self.inputs(batch, seed=self.hparams.seed * 1_000_003 + self.global_step, augment=True)
         with torch.no_grad():
             self.target_encoder.eval()
             targets = self.target_encoder(x)  # (batch, tokens, dim); layer-normalised in the loss
