@@ -28,6 +28,11 @@ def add_learning(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(run=run_quickstart)
 
 
+def require_checkpoint(path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+
+
 def run_pretrain(args: argparse.Namespace) -> int:
     from pdejepa.pipeline import load_config, pretrain
 
@@ -39,8 +44,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
 def run_regress(args: argparse.Namespace) -> int:
     from pdejepa.pipeline import load_config, plot, regress, table
 
-    if not args.ckpt.exists():
-        raise FileNotFoundError(f"checkpoint {args.ckpt} does not exist")
+    require_checkpoint(args.ckpt)
     cfg = load_config(args.config, args.overrides)
     rows = regress(cfg, args.ckpt, args.out)
     md = table(rows, cfg["data"]["label"])
@@ -54,8 +58,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from pdejepa.jepa_pipeline import chance_level, probe_classes, probe_table
     from pdejepa.pipeline import load_config
 
-    if not args.ckpt.exists():
-        raise FileNotFoundError(f"checkpoint {args.ckpt} does not exist")
+    require_checkpoint(args.ckpt)
     cfg = load_config(args.config, args.overrides)
     md = probe_table(probe_classes(cfg, args.ckpt, args.out), chance_level(cfg))
     (args.out / "probe.md").write_text(md + "\n")
@@ -74,8 +77,7 @@ def run_timestep(args: argparse.Namespace) -> int:
     from pdejepa.pipeline import load_config
     from pdejepa.timestepping import gap_closed, timestep, timestep_table
 
-    if not args.ckpt.exists():
-        raise FileNotFoundError(f"checkpoint {args.ckpt} does not exist")
+    require_checkpoint(args.ckpt)
     rows = timestep(load_config(args.config, args.overrides), args.ckpt, args.out)
     md = timestep_table(rows)
     (args.out / "timestep.md").write_text(md + "\n")
