@@ -88,7 +88,7 @@ def jepa_module(cfg: dict) -> JEPAPretraining:
 
 def pretrain_jepa(cfg: dict, out: Path, progress: bool = True) -> Path:
     """I-JEPA (images, 1D trajectories) or V-JEPA (videos, 2D flows); resumes from ``out/last.ckpt``."""
-    from .pipeline import dataset, dataset_files, fit
+    from .pipeline import dataset, dataset_files, fit, pretraining_loader
 
     p = cfg["pretrain"]
     if not is_vit(cfg):
@@ -100,10 +100,7 @@ def pretrain_jepa(cfg: dict, out: Path, progress: bool = True) -> Path:
     L.seed_everything(p["seed"], workers=True, verbose=False)
     module = jepa_module(cfg)
     masks = MaskCollator(MASKINGS[len(module.encoder.grid)](module.encoder.grid), base_collate, seed=p["seed"])
-    # num_workers=0: masks are drawn after each epoch is announced, so a resumed run repeats them exactly
-    loader = DataLoader(train, batch_size=p["batch_size"], shuffle=True, collate_fn=masks, drop_last=True,
-                        generator=torch.Generator().manual_seed(p["seed"]))
-    return fit(module, loader, cfg, out, progress)
+    return fit(module, pretraining_loader(train, cfg, masks), cfg, out, progress)
 
 
 def probe_classes(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dict]:

@@ -25,6 +25,7 @@ from symmetries.registry import equation_text
 
 from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
+from .data.sampling import EpochShuffle
 from .eval import RegressionModule, TargetScaler
 from .eval.regression import encode, ridge_probe
 from .jepa_pipeline import is_vit, pooled_vit, pretrain_jepa
@@ -48,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
         "encoder": "resnet10", "width": 16, "small_input": False, "window": [32, 256], "max_start": None, "expander": [256, 256, 256],
         "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5},
         "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
-        "num_nodes": 1,
+        "num_nodes": 1, "num_workers": 0,  # DataLoader worker processes: the batches are the same for any count
         # I-JEPA / V-JEPA (method: jepa, encoder: a ViT size): warmup-cosine lr (start, peak, final), cosine
         # weight decay, linear EMA momentum; symmetries: also apply pretrain.strengths to PDE views
         "jepa": {"patch_size": 4, "tubelet_size": 2, "predictor": [96, 2, 3], "loss": "smooth_l1", "var_weight": 0.0,
@@ -190,11 +191,36 @@ def pretrain_vicreg(cfg: dict, out: Path, progress: bool = True) -> Path:
         raise ValueError(f"VICReg pretrains a ResNet, one of {sorted(RESNETS)}; got {p['encoder']!r} (ViTs: pretrain.method=jepa)")
     train, _ = dataset_files(cfg, progress)
     L.seed_everything(p["seed"], workers=True, verbose=False)
-    data = DataLoader(dataset(train, cfg), batch_size=p["batch_size"], shuffle=True,
-                      collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(p["seed"]))
+    data = pretraining_loader(dataset(train, cfg), cfg, collate)
     module = VICRegPretraining(view_equation(cfg), p["strengths"], tuple(p["window"]), equation_params(cfg), p["encoder"], p["width"],
                                p["small_input"], tuple(p["expander"]), p["lr"], p["weight_decay"], p["epochs"], p["seed"], grid_of(cfg), p["max_start"])
     return fit(module, data, cfg, out, progress)
+
+
+def pretraining_loader(data, cfg: dict, collate_fn) -> DataLoader:
+    """Shuffled batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
+    (:class:`~pdejepa.data.sampling.EpochShuffle`), in ``pretrain.num_workers`` worker processes."""
+    p = cfg["pretrain"]
+    workers = p["num_workers"]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"pretrain.num_workers must be an int >= 0 (worker processes; 0 loads in the main process), got {workers!r}")
+    return DataLoader(data, batch_size=p["batch_size"], sampler=EpochShuffle(data, p["seed"]), collate_fn=collate_fn,
+                      drop_last=True, num_workers=workers, persistent_workers=False)
+
+
+def resume_epoch(ckpt: Path) -> int:
+    """The epoch a Lightning run resumed from ``ckpt`` starts with (the count its samplers are given)."""
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    return int(state["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"])
+
+
+def announce_resume(data: DataLoader, ckpt: Path) -> None:
+    """Tell the sampler and collator the epoch a resume starts at, before Lightning builds the first
+    iterator: worker processes copy them then, before Lightning's own ``set_epoch`` calls."""
+    epoch = resume_epoch(ckpt)
+    for part in (data.sampler, data.collate_fn):
+        if hasattr(part, "set_epoch"):
+            part.set_epoch(epoch)
 
 
 def fit(module: L.LightningModule, data: DataLoader, cfg: dict, out: Path, progress: bool = True) -> Path:
@@ -205,7 +231,7 @@ def fit(module: L.LightningModule, data: DataLoader, cfg: dict, out: Path, progr
     saved = out / "config.yaml"
     if last.exists() and saved.exists():  # resuming: only the run this folder holds
         before = yaml.safe_load(saved.read_text())
-        free = ("epochs", "accelerator", "devices", "num_nodes")  # a resume may train longer or elsewhere
+        free = ("epochs", "accelerator", "devices", "num_nodes", "num_workers")  # a resume may train longer or elsewhere
         kept = lambda c: {k: ({f: v for f, v in c[k].items() if f not in free} if k == "pretrain" else c[k]) for k in ("data", "pretrain")}  # noqa: E731
         changed = [k for k, v in kept(cfg).items() if kept(before).get(k) != v]
         if changed:
@@ -217,6 +243,8 @@ def fit(module: L.LightningModule, data: DataLoader, cfg: dict, out: Path, progr
                         precision="bf16-mixed" if torch.cuda.is_available() and p["accelerator"] != "cpu" else "32-true",
                         callbacks=[CollapseMonitor(), Throughput(out / "throughput.json"), checkpoints], default_root_dir=out,
                         logger=L.pytorch.loggers.CSVLogger(out, name="logs"), enable_progress_bar=progress, enable_model_summary=False)
+    if last.exists():
+        announce_resume(data, last)
     trainer.fit(module, data, ckpt_path=last if last.exists() else None)
     return Path(checkpoints.best_model_path or last)
 

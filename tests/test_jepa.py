@@ -154,3 +154,42 @@ def test_a_run_folder_resumes_only_its_own_config(tmp_path, capsys):
     assert main(["pretrain", "--config", cfg, "--out", out, "--set", *common, "pretrain.epochs=2"]) == 0  # longer: resumes
     assert main(["pretrain", "--config", cfg, "--out", out, "--set", *common, "pretrain.jepa.patch_size=8"]) == 2
     assert "holds a run of another config (pretrain differ" in capsys.readouterr().err
+
+
+class Interrupted(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, monkeypatch, workers):
+    """Shuffle order from (seed, epoch) and masks from (seed, epoch, ids), in worker processes too:
+    stopping after epoch 0 and rerunning the same command ends with the uninterrupted run's weights."""
+    from pdejepa.pipeline import pretrain
+
+    cfg = load_config(ROOT / "configs" / "ijepa_shapes.yaml", [
+        "data.num_train=32", "data.num_test=16", "pretrain.encoder=vit_nano", "pretrain.jepa.predictor=[24, 1, 2]",
+        "pretrain.epochs=2", "pretrain.batch_size=8", "pretrain.accelerator=cpu", f"pretrain.num_workers={workers}"])
+    whole = pretrain(cfg, tmp_path / "whole", progress=False)
+    start = JEPAPretraining.on_train_epoch_start
+
+    def stop_at_epoch_1(self):
+        if self.current_epoch == 1:
+            raise Interrupted
+        start(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(JEPAPretraining, "on_train_epoch_start", stop_at_epoch_1)
+        with pytest.raises(Interrupted):
+            pretrain(cfg, tmp_path / "split", progress=False)
+    resumed = pretrain(cfg, tmp_path / "split", progress=False)
+    a, b = (torch.load(c, weights_only=True)["state_dict"] for c in (whole, resumed))
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_pretraining_workers_are_checked():
+    from pdejepa.pipeline import pretraining_loader
+
+    with pytest.raises(ValueError, match="pretrain.num_workers must be an int >= 0.*got 1.5"):
+        pretraining_loader(ShapesImages(4), load_config(None, ["pretrain.num_workers=1.5"]), None)

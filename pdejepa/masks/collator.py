@@ -47,7 +47,7 @@ class MaskCollator:
         seed: base seed; the rng of a batch is seeded by ``(seed, epoch, *ids)``.
 
     Call :meth:`set_epoch` before each epoch's DataLoader iterator is created: workers hold a
-    copy of the collator, so with ``persistent_workers=True`` the epoch does not reach them.
+    copy of the collator made then, so with ``persistent_workers=True`` the epoch does not reach them.
     """
 
     def __init__(self, masks: Sequence[MaskGenerator], collate: Callable[[list], Any] = default_collate, seed: int = 0) -> None:

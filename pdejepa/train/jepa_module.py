@@ -119,9 +119,9 @@ class JEPAPretraining(L.LightningModule):
         ema_update(self.target_encoder, self.encoder, linear(step, total, *self.hparams.ema))
 
     def on_train_epoch_start(self) -> None:
-        """New masks every epoch: tell the collator the epoch. Exact with ``num_workers=0``, where
-        batches are collated after this hook (also after a resume); worker processes may already
-        hold the previous epoch's copy."""
+        """New masks every epoch: tell the collator the epoch. Lightning builds each later epoch's
+        iterator, and so each worker's copy of the collator, after this hook; the first epoch of a
+        resumed run is announced before (:func:`pdejepa.pipeline.announce_resume`)."""
         collate = getattr(self.trainer.train_dataloader, "collate_fn", None)
         if hasattr(collate, "set_epoch"):
             collate.set_epoch(self.current_epoch)
