@@ -7,6 +7,7 @@ regression and time-stepping evaluations feed a pooled encoder, so they accept a
 """
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .data import MovingObjectsVideos, ShapesImages, collate
+from .eval.labels import check_budgets, label_subset
 from .eval.probes import AttentiveProbe, LinearProbe, accuracy, frozen_tokens, train_probe
 from .masks import MaskCollator, MultiBlock2D, vjepa_masks
 from .models import VIT_SIZES, PooledEncoder, VisionTransformer, vit
@@ -105,12 +107,14 @@ def pretrain_jepa(cfg: dict, out: Path, progress: bool = True) -> Path:
 
 def probe_classes(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dict]:
     """Frozen-encoder class accuracy on a procedural set: the JEPA target encoder against a random-init
-    ViT of the same size, each with an attentive and a linear probe trained on the frozen tokens."""
+    ViT of the same size, each with an attentive and a linear probe trained on the frozen tokens of
+    the labelled items at each ``probe.budgets`` fraction (the same items for every encoder and probe)."""
     from .pipeline import save_config
 
     if not is_procedural(cfg):
         raise ValueError(f"class probes need a procedural dataset, one of {sorted(PROCEDURAL)}; got {cfg['data']['equation']!r}")
     r = cfg["probe"]
+    check_budgets(r["budgets"], "probe.budgets")
     save_config(cfg, out)
     train, test = procedural_sets(cfg)
     rows = []
@@ -119,26 +123,28 @@ def probe_classes(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> li
         encoder = pooled_vit(ckpt if method == "jepa_frozen" else None, cfg).vit
         h_train, y_train = frozen_tokens(encoder, DataLoader(train, batch_size=256))
         h_test, y_test = frozen_tokens(encoder, DataLoader(test, batch_size=256))
-        for kind in r["probes"]:
+        for budget, kind in itertools.product(r["budgets"], r["probes"]):
+            labelled = torch.from_numpy(label_subset(len(train), budget, r["seed"]))
             torch.manual_seed(r["seed"])
             probe = PROBES[kind](encoder.dim, len(train.classes))
-            train_probe(probe, h_train, y_train, r["steps"], r["lr"], r["batch_size"], r["seed"])
-            row = {"encoder": method, "probe": kind, "accuracy": accuracy(probe, h_test, y_test),
-                   "train_accuracy": accuracy(probe, h_train, y_train)}
+            train_probe(probe, h_train[labelled], y_train[labelled], r["steps"], r["lr"], r["batch_size"], r["seed"])
+            row = {"encoder": method, "probe": kind, "budget": budget, "labels": len(labelled),
+                   "accuracy": accuracy(probe, h_test, y_test), "train_accuracy": accuracy(probe, h_train[labelled], y_train[labelled])}
             rows.append(row)
             if progress:
-                print(f"  {method:14s} {kind:9s} probe: test accuracy {row['accuracy']:.3f}", flush=True)
+                print(f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels: test accuracy {row['accuracy']:.3f}", flush=True)
     (out / "probe.json").write_text(json.dumps(rows, indent=1))
     return rows
 
 
 def probe_table(rows: list[dict], chance: float) -> str:
-    """Markdown table of test accuracy per frozen encoder and probe."""
-    probes = list(dict.fromkeys(r["probe"] for r in rows))
-    lines = ["| frozen encoder | " + " | ".join(f"{p} probe" for p in probes) + " |", "|---|" + "---|" * len(probes)]
+    """Markdown table of test accuracy: a row per frozen encoder, a column per probe and label budget."""
+    columns = list(dict.fromkeys((r["probe"], r["budget"], r["labels"]) for r in rows))
+    head = [f"{p} probe" + (f", {n} labels" if len({c[1] for c in columns}) > 1 else "") for p, _, n in columns]
+    lines = ["| frozen encoder | " + " | ".join(head) + " |", "|---|" + "---|" * len(columns)]
     for enc in dict.fromkeys(r["encoder"] for r in rows):
-        acc = {r["probe"]: r["accuracy"] for r in rows if r["encoder"] == enc}
-        lines.append(f"| {enc} | " + " | ".join(f"{acc[p]:.3f}" for p in probes) + " |")
+        acc = {(r["probe"], r["budget"], r["labels"]): r["accuracy"] for r in rows if r["encoder"] == enc}
+        lines.append(f"| {enc} | " + " | ".join(f"{acc[c]:.3f}" for c in columns) + " |")
     return "\n".join(lines) + f"\n\n(chance: {chance:.3f})"
 
 

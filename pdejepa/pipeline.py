@@ -27,6 +27,7 @@ from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_vie
 from .data.flow_views import FIELDS as FLOW_FIELDS
 from .data.sampling import EpochShuffle
 from .eval import RegressionModule, TargetScaler
+from .eval.labels import check_budgets, label_subset
 from .eval.regression import encode, ridge_probe
 from .jepa_pipeline import is_vit, pooled_vit, pretrain_jepa
 from .models import resnet
@@ -57,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear",
                 "methods": ["ssl_frozen", "supervised", "random_frozen"]},
-    "probe": {"probes": ["attentive", "linear"], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seed": 0},
+    "probe": {"probes": ["attentive", "linear"], "budgets": [1.0], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seed": 0},
     "timestep": {"history": 1, "horizon": 5, "modes": 16, "hidden": 32, "layers": 4, "conditioning": "film",
                  "steps": 1500, "batch_size": 64, "lr": 2e-3, "seeds": [0, 1, 2]},
 }
@@ -276,6 +277,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     baseline trains the same encoder and a linear head with AdamW for ``regress.steps`` steps.
     """
     r, d = cfg["regress"], cfg["data"]
+    check_budgets(r["budgets"], "regress.budgets")
     unknown = sorted(set(r["methods"]) - set(REGRESSION_METHODS))
     if unknown:
         raise ValueError(f"unknown regress.methods {unknown}; choose among {list(REGRESSION_METHODS)}")
@@ -290,8 +292,8 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     rows = []
     for budget in r["budgets"]:
         for seed in r["seeds"]:
-            n = max(2, int(round(budget * len(train))))
-            subset = np.random.default_rng([seed, n]).permutation(len(train))[:n]
+            subset = label_subset(len(train), budget, seed)
+            n = len(subset)
             scaler = TargetScaler.fit(all_labels[subset], d["log_label"])
             for method in r["methods"]:
                 if method == "supervised":

@@ -126,15 +126,21 @@ def test_vjepa_on_2d_smoke_videos_then_buoyancy_regression(tmp_path):
 
 def test_probe_command_on_a_procedural_set(tmp_path, capsys):
     common = ["data.num_train=32", "data.num_test=16", "pretrain.encoder=vit_nano", "pretrain.jepa.predictor=[24, 1, 2]",
-              "pretrain.epochs=1", "pretrain.batch_size=16", "pretrain.accelerator=cpu", "probe.steps=5", "probe.batch_size=16"]
+              "pretrain.epochs=1", "pretrain.batch_size=16", "pretrain.accelerator=cpu", "probe.steps=5", "probe.batch_size=16",
+              "probe.budgets=[0.5, 1.0]"]
     cfg = str(ROOT / "configs" / "ijepa_shapes.yaml")
     assert main(["pretrain", "--config", cfg, "--out", str(tmp_path / "pre"), "--set", *common]) == 0
     assert main(["probe", "--config", cfg, "--ckpt", str(tmp_path / "pre" / "last.ckpt"), "--out", str(tmp_path / "p"), "--set", *common]) == 0
     out = capsys.readouterr().out
     assert "jepa_frozen" in out and "random_frozen" in out and "chance: 0.200" in out
+    assert "| frozen encoder | attentive probe, 16 labels | linear probe, 16 labels | attentive probe, 32 labels |" in out
     rows = json.loads((tmp_path / "p" / "probe.json").read_text())
-    assert {(r["encoder"], r["probe"]) for r in rows} == {(e, p) for e in ("jepa_frozen", "random_frozen") for p in ("attentive", "linear")}
+    assert {(r["encoder"], r["probe"], r["labels"]) for r in rows} == {
+        (e, p, n) for e in ("jepa_frozen", "random_frozen") for p in ("attentive", "linear") for n in (16, 32)}
     assert all(0 <= r["accuracy"] <= 1 for r in rows)
+    assert main(["probe", "--config", cfg, "--ckpt", str(tmp_path / "pre" / "last.ckpt"), "--out", str(tmp_path / "p"),
+                 "--set", *common, "probe.budgets=[0.5, 2]"]) == 2
+    assert "probe.budgets must be a non-empty list of fractions of the training items in (0, 1], got [0.5, 2]" in capsys.readouterr().err
 
 
 def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):

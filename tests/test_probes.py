@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -102,3 +103,16 @@ def test_train_probe_is_deterministic_for_a_seed():
     a, b, c = (torch.cat([p.flatten() for p in r.parameters()]) for r in runs)
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
+
+
+def test_label_subsets_are_seeded_sized_and_checked():
+    from pdejepa.eval.labels import label_subset
+
+    a = label_subset(100, 0.05, seed=3)
+    assert len(a) == 5 and len(set(a.tolist())) == 5 and a.min() >= 0 and a.max() < 100
+    np.testing.assert_array_equal(a, label_subset(100, 0.05, seed=3))
+    assert not np.array_equal(a, label_subset(100, 0.05, seed=4))
+    assert len(label_subset(10, 0.01, 0)) == 2 and sorted(label_subset(10, 1.0, 0).tolist()) == list(range(10))
+    for bad in (0, 1.5, -0.1, True, "half"):
+        with pytest.raises(ValueError, match="a label budget is a fraction of the training items in \\(0, 1\\], got"):
+            label_subset(10, bad, 0)
