@@ -11,7 +11,7 @@ Also printed: pretraining throughput (samples/s), the fraction of training time 
 data, what the on-device symmetry views cost, GPU utilisation on CUDA, and wall times.
 
     python benchmarks/regression.py                       # Burgers viscosity, KS length, NS buoyancy
-    python benchmarks/regression.py --tasks ns --set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192   # GPU-sized
+    python benchmarks/regression.py --tasks ns --set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192 pretrain.num_workers=8   # GPU-sized
     python benchmarks/regression.py --tasks burgers --set pretrain.epochs=10   # any config field
 """
 from __future__ import annotations
