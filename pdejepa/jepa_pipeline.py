@@ -149,7 +149,7 @@ def probe_table(rows: list[dict], chance: float) -> str:
 
 
 def chance_level(cfg: dict) -> float:
-    return 1.0 / len(procedural_sets(cfg)[1].classes)
+    return 1.0 / len(PROCEDURAL[cfg["data"]["equation"]].classes)
 
 
 __all__ = ["MASKINGS", "PROCEDURAL", "chance_level", "encoder_input", "is_procedural", "is_vit", "pooled_vit", "pretrain_jepa",

@@ -23,6 +23,7 @@ from solvers.ns2d import NAME as FLOW_DATASET
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
+from .checks import check_count
 from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
 from .data.sampling import EpochShuffle
@@ -202,16 +203,14 @@ def pretraining_loader(data, cfg: dict, collate_fn) -> DataLoader:
     """Shuffled batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
     (:class:`~pdejepa.data.sampling.EpochShuffle`), in ``pretrain.num_workers`` worker processes."""
     p = cfg["pretrain"]
-    workers = p["num_workers"]
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"pretrain.num_workers must be an int >= 0 (worker processes; 0 loads in the main process), got {workers!r}")
+    workers = check_count("pretrain.num_workers", p["num_workers"], low=0)
     return DataLoader(data, batch_size=p["batch_size"], sampler=EpochShuffle(data, p["seed"]), collate_fn=collate_fn,
                       drop_last=True, num_workers=workers, persistent_workers=False)
 
 
 def resume_epoch(ckpt: Path) -> int:
     """The epoch a Lightning run resumed from ``ckpt`` starts with (the count its samplers are given)."""
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True, mmap=True)  # mmap: the weights are not read
     return int(state["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"])
 
 

@@ -14,13 +14,14 @@ import math
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from numbers import Integral
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+from ..checks import check_count
 
 SHAPES = ("disc", "square", "triangle", "cross", "ring")
 """Shape classes of :class:`ShapesImages` (``label`` indexes this tuple)."""
@@ -154,12 +155,9 @@ def render(scene: Scene, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _check_common(num: int, size: int, seed: int) -> None:
-    if not isinstance(num, Integral) or num < 1:
-        raise ValueError(f"num must be an int >= 1, got {num!r}")
-    if not isinstance(size, Integral) or size < 8:
-        raise ValueError(f"size must be an int >= 8 (pixels), got {size!r}")
-    if not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    check_count("num", num)
+    check_count("size (pixels)", size, low=8)
+    check_count("seed", seed, low=0)
 
 
 def _check_range(name: str, bounds: tuple[float, float], low: float, high: float) -> tuple[float, float]:
@@ -251,8 +249,7 @@ class MovingObjectsVideos(_Procedural):
                  speed: tuple[float, float] = (0.5, 2.0), spin: float = 0.3,
                  scale: tuple[float, float] = (0.15, 0.25)) -> None:
         _check_common(num, size, seed)
-        if not isinstance(frames, Integral) or frames < 2:
-            raise ValueError(f"frames must be an int >= 2, got {frames!r}")
+        check_count("frames", frames, low=2)
         if not 0.0 <= spin <= np.pi / 4:  # beyond a quarter turn per frame a square's spin aliases
             raise ValueError(f"spin (max |angular velocity|, radians per frame) must be in [0, pi/4], got {spin!r}")
         self.num, self.frames, self.size, self.seed = int(num), int(frames), int(size), int(seed)
@@ -280,8 +277,7 @@ def save_gallery(dataset: Dataset, path: str | os.PathLike, count: int = 16) -> 
     """
     from solvers.plot import pyplot, save_figure  # matplotlib only when drawing, not in data workers
 
-    if not isinstance(count, Integral) or count < 1:
-        raise ValueError(f"count must be an int >= 1, got {count!r}")
+    check_count("count", count)
     items = [dataset[i] for i in range(min(count, len(dataset)))]
     names = getattr(dataset, "classes", ())
     plt = pyplot()

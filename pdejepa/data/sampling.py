@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import RandomSampler
 
-from ..masks.multiblock import check_count
+from ..checks import check_count
 
 
 class EpochShuffle(RandomSampler):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate
 
-from .multiblock import check_count
+from ..checks import check_count
 
 
 class MaskGenerator(Protocol):

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..checks import check_count
+
 Draw = Callable[[int], tuple[np.ndarray, np.ndarray]]
 
 
@@ -38,13 +40,6 @@ def check_range(name: str, value: Sequence[float], upper: float | None = 1.0) ->
         allowed = f"0 < low <= high <= {upper}" if upper is not None else "0 < low <= high"
         raise ValueError(f"{name} must satisfy {allowed}, got {value!r}")
     return low, high
-
-
-def check_count(name: str, value: int, low: int = 1) -> int:
-    """An int ``>= low``; ValueError otherwise."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
 
 
 def block_shape(rng: np.random.Generator, grid: tuple[int, int], scale: tuple[float, float], aspect: tuple[float, float]) -> tuple[int, int]:
@@ -100,7 +95,10 @@ class BlockMasks(ABC):
     """What the 2D and 3D multi-block generators share: keep limits and single-sample draws."""
 
     grid: tuple[int, ...]
-    num_tokens: int
+
+    @property
+    def num_tokens(self) -> int:
+        return math.prod(self.grid)
 
     @abstractmethod
     def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +143,6 @@ class MultiBlock2D(BlockMasks):
         max_tries: int = 20,
     ) -> None:
         self.grid = check_grid(grid, 2)
-        self.num_tokens = self.grid[0] * self.grid[1]
         self.targets = check_count("targets", targets)
         self.target_scale = check_range("target_scale", target_scale)
         self.target_aspect = check_range("target_aspect", target_aspect, upper=None)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .multiblock import BlockMasks, block_shape, check_count, check_grid, check_range, draw_with_retries, random_boxes
+from ..checks import check_count
+from .multiblock import BlockMasks, block_shape, check_grid, check_range, draw_with_retries, random_boxes
 
 # keyword arguments of MultiBlock3D for V-JEPA's two masks (plain dicts so configs can store them)
 VJEPA_SHORT_RANGE = {"blocks": 8, "spatial_scale": (0.15, 0.15), "aspect": (0.75, 1.5), "temporal_scale": (1.0, 1.0)}
@@ -42,7 +43,6 @@ class MultiBlock3D(BlockMasks):
         max_tries: int = 20,
     ) -> None:
         self.grid = check_grid(grid, 3)
-        self.num_tokens = self.grid[0] * self.grid[1] * self.grid[2]
         self.blocks = check_count("blocks", blocks)
         self.spatial_scale = check_range("spatial_scale", spatial_scale)
         self.aspect = check_range("aspect", aspect, upper=None)

@@ -1,0 +1,11 @@
+"""Argument checks shared across the package: a bad value is named in the error with what is allowed."""
+from __future__ import annotations
+
+from numbers import Integral
+
+
+def check_count(name: str, value: int, low: int = 1) -> int:
+    """An int ``>= low`` (not a bool); ValueError naming ``name`` and ``value`` otherwise."""
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
