@@ -9,3 +9,10 @@ def check_count(name: str, value: int, low: int = 1) -> int:
     if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
+
+
+def check_seeds(seeds: object, name: str = "seeds") -> list[int]:
+    """A non-empty list of distinct ints ``>= 0``; ValueError naming ``name`` and ``seeds`` otherwise."""
+    if not isinstance(seeds, (list, tuple)) or not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"{name} must be a non-empty list of distinct ints >= 0, got {seeds!r}")
+    return [check_count(f"each of {name}", s, low=0) for s in seeds]

@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .data import MovingObjectsVideos, ShapesImages, collate
+from .checks import check_seeds
 from .eval.labels import check_budgets, label_subset
 from .eval.probes import AttentiveProbe, LinearProbe, accuracy, frozen_tokens, train_probe
 from .masks import MaskCollator, MultiBlock2D, vjepa_masks
@@ -23,7 +25,6 @@ from .models import VIT_SIZES, PooledEncoder, VisionTransformer, vit
 from .train import JEPAPretraining
 
 PROCEDURAL: dict[str, type] = {"shapes": ShapesImages, "moving-objects": MovingObjectsVideos}
-MASKINGS = {2: lambda grid: [MultiBlock2D(grid)], 3: vjepa_masks}  # I-JEPA for images, V-JEPA for videos
 PROBES = {"attentive": AttentiveProbe, "linear": LinearProbe}
 
 
@@ -75,6 +76,17 @@ def pooled_vit(ckpt: Path | None, cfg: dict) -> PooledEncoder:
     return PooledEncoder(encoder)
 
 
+def jepa_masks(cfg: dict, grid: tuple[int, ...]) -> list:
+    """I-JEPA's mask for an image token grid ``(h, w)``, V-JEPA's pair for a video's ``(t, h, w)``
+    (future from the past with ``pretrain.jepa.past``)."""
+    past = cfg["pretrain"]["jepa"]["past"]
+    if len(grid) == 3:
+        return vjepa_masks(grid, past=past)
+    if past:
+        raise ValueError(f"pretrain.jepa.past masks a video's later token time steps; this input is an image (token grid {grid}): set it to 0, got {past!r}")
+    return [MultiBlock2D(grid)]
+
+
 def jepa_module(cfg: dict) -> JEPAPretraining:
     from .pipeline import equation_params, grid_of, is_flow, view_equation
 
@@ -101,50 +113,57 @@ def pretrain_jepa(cfg: dict, out: Path, progress: bool = True) -> Path:
         train, base_collate = dataset(dataset_files(cfg, progress)[0], cfg), collate
     L.seed_everything(p["seed"], workers=True, verbose=False)
     module = jepa_module(cfg)
-    masks = MaskCollator(MASKINGS[len(module.encoder.grid)](module.encoder.grid), base_collate, seed=p["seed"])
+    masks = MaskCollator(jepa_masks(cfg, module.encoder.grid), base_collate, seed=p["seed"])
     return fit(module, pretraining_loader(train, cfg, masks), cfg, out, progress)
 
 
 def probe_classes(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dict]:
     """Frozen-encoder class accuracy on a procedural set: the JEPA target encoder against a random-init
-    ViT of the same size, each with an attentive and a linear probe trained on the frozen tokens of
-    the labelled items at each ``probe.budgets`` fraction (the same items for every encoder and probe)."""
+    ViT of the same size (drawn from ``pretrain.seed``), each with an attentive and a linear probe trained
+    on the frozen tokens of the labelled items at each ``probe.budgets`` fraction, once per ``probe.seeds``
+    seed (which draws the labelled items, the probe's initialisation and its batches; the same items
+    for every encoder and probe)."""
     from .pipeline import save_config
 
     if not is_procedural(cfg):
         raise ValueError(f"class probes need a procedural dataset, one of {sorted(PROCEDURAL)}; got {cfg['data']['equation']!r}")
     r = cfg["probe"]
     check_budgets(r["budgets"], "probe.budgets")
+    seeds = check_seeds(r["seeds"], "probe.seeds")
     save_config(cfg, out)
     train, test = procedural_sets(cfg)
     rows = []
     for method in ("jepa_frozen", "random_frozen"):
-        torch.manual_seed(r["seed"])
+        torch.manual_seed(cfg["pretrain"]["seed"])
         encoder = pooled_vit(ckpt if method == "jepa_frozen" else None, cfg).vit
         h_train, y_train = frozen_tokens(encoder, DataLoader(train, batch_size=256))
         h_test, y_test = frozen_tokens(encoder, DataLoader(test, batch_size=256))
-        for budget, kind in itertools.product(r["budgets"], r["probes"]):
-            labelled = torch.from_numpy(label_subset(len(train), budget, r["seed"]))
-            torch.manual_seed(r["seed"])
+        for budget, kind, seed in itertools.product(r["budgets"], r["probes"], seeds):
+            labelled = torch.from_numpy(label_subset(len(train), budget, seed))
+            torch.manual_seed(seed)
             probe = PROBES[kind](encoder.dim, len(train.classes))
-            train_probe(probe, h_train[labelled], y_train[labelled], r["steps"], r["lr"], r["batch_size"], r["seed"])
-            row = {"encoder": method, "probe": kind, "budget": budget, "labels": len(labelled),
+            train_probe(probe, h_train[labelled], y_train[labelled], r["steps"], r["lr"], r["batch_size"], seed)
+            row = {"encoder": method, "probe": kind, "budget": budget, "labels": len(labelled), "seed": seed,
                    "accuracy": accuracy(probe, h_test, y_test), "train_accuracy": accuracy(probe, h_train[labelled], y_train[labelled])}
             rows.append(row)
             if progress:
-                print(f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels: test accuracy {row['accuracy']:.3f}", flush=True)
+                print(f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels, seed {seed}: test accuracy {row['accuracy']:.3f}", flush=True)
     (out / "probe.json").write_text(json.dumps(rows, indent=1))
     return rows
 
 
 def probe_table(rows: list[dict], chance: float) -> str:
-    """Markdown table of test accuracy: a row per frozen encoder, a column per probe and label budget."""
+    """Markdown table of test accuracy: a row per frozen encoder, a column per probe and label budget;
+    mean +- std over the probe seeds when there are several."""
     columns = list(dict.fromkeys((r["probe"], r["budget"], r["labels"]) for r in rows))
     head = [f"{p} probe" + (f", {n} labels" if len({c[1] for c in columns}) > 1 else "") for p, _, n in columns]
     lines = ["| frozen encoder | " + " | ".join(head) + " |", "|---|" + "---|" * len(columns)]
     for enc in dict.fromkeys(r["encoder"] for r in rows):
-        acc = {(r["probe"], r["budget"], r["labels"]): r["accuracy"] for r in rows if r["encoder"] == enc}
-        lines.append(f"| {enc} | " + " | ".join(f"{acc[c]:.3f}" for c in columns) + " |")
+        cells = []
+        for probe, budget, labels in columns:
+            acc = np.array([r["accuracy"] for r in rows if r["encoder"] == enc and (r["probe"], r["budget"], r["labels"]) == (probe, budget, labels)])
+            cells.append(f"{acc.mean():.3f}" + (f" +- {acc.std():.3f}" if len(acc) > 1 else ""))
+        lines.append(f"| {enc} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\n(chance: {chance:.3f})"
 
 
@@ -152,5 +171,5 @@ def chance_level(cfg: dict) -> float:
     return 1.0 / len(PROCEDURAL[cfg["data"]["equation"]].classes)
 
 
-__all__ = ["MASKINGS", "PROCEDURAL", "chance_level", "encoder_input", "is_procedural", "is_vit", "pooled_vit", "pretrain_jepa",
+__all__ = ["PROCEDURAL", "chance_level", "encoder_input", "is_procedural", "is_vit", "jepa_masks", "pooled_vit", "pretrain_jepa",
            "probe_classes", "probe_table"]

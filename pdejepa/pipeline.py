@@ -23,7 +23,7 @@ from solvers.ns2d import NAME as FLOW_DATASET
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
-from .checks import check_count
+from .checks import check_count, check_seeds
 from .data import FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
 from .data.sampling import EpochShuffle
@@ -53,13 +53,15 @@ DEFAULTS: dict[str, Any] = {
         "epochs": 75, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0, "accelerator": "auto", "devices": 1,
         "num_nodes": 1, "num_workers": 0,  # DataLoader worker processes: the batches are the same for any count
         # I-JEPA / V-JEPA (method: jepa, encoder: a ViT size): warmup-cosine lr (start, peak, final), cosine
-        # weight decay, linear EMA momentum; symmetries: also apply pretrain.strengths to PDE views
+        # weight decay, linear EMA momentum; symmetries: also apply pretrain.strengths to PDE views; past
+        # (videos): 0 = V-JEPA's masks, p = context the first p token time steps, targets after them
         "jepa": {"patch_size": 4, "tubelet_size": 2, "predictor": [96, 2, 3], "loss": "smooth_l1", "var_weight": 0.0,
-                 "lr": [2e-4, 1e-3, 1e-6], "warmup": 0.1, "weight_decay": [0.04, 0.4], "ema": [0.996, 1.0], "symmetries": False},
+                 "lr": [2e-4, 1e-3, 1e-6], "warmup": 0.1, "weight_decay": [0.04, 0.4], "ema": [0.996, 1.0], "symmetries": False,
+                 "past": 0},
     },
     "regress": {"budgets": [0.05, 0.2, 1.0], "seeds": [0, 1, 2], "steps": 200, "batch_size": 32, "lr": 2e-3, "head": "linear",
                 "methods": ["ssl_frozen", "supervised", "random_frozen"]},
-    "probe": {"probes": ["attentive", "linear"], "budgets": [1.0], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seed": 0},
+    "probe": {"probes": ["attentive", "linear"], "budgets": [1.0], "steps": 1000, "batch_size": 128, "lr": 1e-3, "seeds": [0]},
     "timestep": {"history": 1, "horizon": 5, "modes": 16, "hidden": 32, "layers": 4, "conditioning": "film",
                  "steps": 1500, "batch_size": 64, "lr": 2e-3, "seeds": [0, 1, 2]},
 }
@@ -290,7 +292,7 @@ def regress(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[dic
     frozen: dict[tuple[str, int], tuple] = {}  # (method, seed) -> train and test features: encode once, probe often
     rows = []
     for budget in r["budgets"]:
-        for seed in r["seeds"]:
+        for seed in check_seeds(r["seeds"], "regress.seeds"):
             subset = label_subset(len(train), budget, seed)
             n = len(subset)
             scaler = TargetScaler.fit(all_labels[subset], d["log_label"])

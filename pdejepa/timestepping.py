@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from .checks import check_seeds
 from .data import collate
 from .eval.regression import encode
 from .pipeline import dataset, dataset_files, encoder_from, is_flow, save_config, view_maker
@@ -61,7 +62,7 @@ def timestep(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> list[di
     z = conditioning(cfg, ckpt, files)
     n_modes = (t["modes"],) * (2 if is_flow(cfg) else 1)
     rows, first = [], {}
-    for seed in t["seeds"]:
+    for seed in check_seeds(t["seeds"], "timestep.seeds"):
         for variant in VARIANTS:
             z_train, z_test = z[variant]
             L.seed_everything(seed, verbose=False)

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from pdejepa.cli import main
 from pdejepa.data import MovingObjectsVideos, ShapesImages
+from pdejepa.eval.labels import label_subset
 from pdejepa.masks import MaskCollator, MultiBlock2D, vjepa_masks
 from pdejepa.pipeline import load_config
 from pdejepa.train import JEPAPretraining
@@ -135,12 +136,23 @@ def test_probe_command_on_a_procedural_set(tmp_path, capsys):
     assert "jepa_frozen" in out and "random_frozen" in out and "chance: 0.200" in out
     assert "| frozen encoder | attentive probe, 16 labels | linear probe, 16 labels | attentive probe, 32 labels |" in out
     rows = json.loads((tmp_path / "p" / "probe.json").read_text())
-    assert {(r["encoder"], r["probe"], r["labels"]) for r in rows} == {
-        (e, p, n) for e in ("jepa_frozen", "random_frozen") for p in ("attentive", "linear") for n in (16, 32)}
+    assert sorted((r["encoder"], r["probe"], r["labels"], r["seed"]) for r in rows) == sorted(
+        (e, p, n, s) for e in ("jepa_frozen", "random_frozen") for p in ("attentive", "linear") for n in (16, 32) for s in (0, 1, 2))
     assert all(0 <= r["accuracy"] <= 1 for r in rows)
-    assert main(["probe", "--config", cfg, "--ckpt", str(tmp_path / "pre" / "last.ckpt"), "--out", str(tmp_path / "p"),
-                 "--set", *common, "probe.budgets=[0.5, 2]"]) == 2
-    assert "probe.budgets must be a non-empty list of fractions of the training items in (0, 1], got [0.5, 2]" in capsys.readouterr().err
+    assert len({tuple(label_subset(32, 0.5, s)) for s in (0, 1, 2)}) == 3, "each seed labels other items"
+    for bad, message in (("probe.budgets=[0.5, 2]", "probe.budgets must be a non-empty list of fractions of the training items in (0, 1], got [0.5, 2]"),
+                         ("probe.seeds=[1, 1]", "probe.seeds must be a non-empty list of distinct ints >= 0, got [1, 1]")):
+        assert main(["probe", "--config", cfg, "--ckpt", str(tmp_path / "pre" / "last.ckpt"), "--out", str(tmp_path / "p"),
+                     "--set", *common, bad]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_probe_table_gives_mean_and_std_over_seeds():
+    from pdejepa.jepa_pipeline import probe_table
+
+    rows = [{"encoder": e, "probe": "linear", "budget": 1.0, "labels": 8, "seed": s, "accuracy": a}
+            for e, s, a in (("jepa_frozen", 0, 0.5), ("jepa_frozen", 1, 0.7), ("random_frozen", 0, 0.25))]
+    assert probe_table(rows, 0.125).splitlines()[2:4] == ["| jepa_frozen | 0.600 +- 0.100 |", "| random_frozen | 0.250 |"]
 
 
 def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):
@@ -199,3 +211,14 @@ def test_pretraining_workers_are_checked():
 
     with pytest.raises(ValueError, match="pretrain.num_workers must be an int >= 0.*got 1.5"):
         pretraining_loader(ShapesImages(4), load_config(None, ["pretrain.num_workers=1.5"]), None)
+
+
+def test_past_masks_are_for_videos_only():
+    from pdejepa.jepa_pipeline import jepa_masks
+
+    cfg = load_config(None, ["pretrain.jepa.past=1"])
+    assert [m.past for m in jepa_masks(cfg, (2, 8, 8))] == [1, 1]
+    with pytest.raises(ValueError, match=r"pretrain.jepa.past.*image \(token grid \(8, 8\)\).*got 1"):
+        jepa_masks(cfg, (8, 8))
+    with pytest.raises(ValueError, match="past must leave a later time position.*got 2"):
+        jepa_masks(load_config(None, ["pretrain.jepa.past=2"]), (2, 8, 8))

@@ -95,6 +95,19 @@ def test_3d_target_spans_full_time_and_context_is_complement():
             assert (frames.all(axis=0) == frames.any(axis=0)).all(), "every target position spans all frames"
 
 
+def test_3d_past_masks_show_the_first_time_steps_and_hide_blocks_after_them():
+    grid, past = (4, 6, 6), 2
+    for kwargs in (VJEPA_SHORT_RANGE, VJEPA_LONG_RANGE, {"blocks": 1, "temporal_scale": (0.5, 0.5)}):
+        mask = MultiBlock3D(grid, past=past, **kwargs)
+        rng = np.random.default_rng(4)
+        for _ in range(20):
+            context, (target,) = mask.sample(rng)
+            assert np.array_equal(context, np.arange(past * 36)), "the context is every token of the past, nothing else"
+            assert len(target) > 0 and target.min() >= past * 36, "targets lie after the past"
+            if kwargs.get("temporal_scale") == (0.5, 0.5):  # half of the 2 later steps: 1 step
+                assert box(target, grid)[0] == 1
+
+
 def test_3d_single_block_has_drawn_duration_and_spatial_size():
     grid = (6, 10, 10)
     mask = MultiBlock3D(grid, blocks=1, spatial_scale=(0.25, 0.25), aspect=(1.0, 1.0), temporal_scale=(0.5, 0.5))
@@ -168,6 +181,8 @@ def test_collator_pickles_and_matches_across_dataloader_workers():
         (lambda: MultiBlock3D(grid=(4, 0, 8)), "(4, 0, 8)"),
         (lambda: MultiBlock3D(spatial_scale=(0.15, 1.5)), "(0.15, 1.5)"),
         (lambda: MultiBlock3D(temporal_scale=(0.0, 1.0)), "(0.0, 1.0)"),
+        (lambda: MultiBlock3D(grid=(2, 8, 8), past=2), "got 2"),
+        (lambda: MultiBlock3D(past=-1), "-1"),
         (lambda: MaskCollator([]), "[]"),
         (lambda: MaskCollator([MultiBlock2D()], seed=-1), "-1"),
         (lambda: MaskCollator([MultiBlock2D()])([{"x": 1}]), "['x']"),
