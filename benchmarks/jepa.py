@@ -3,7 +3,8 @@ Lie symmetries on smoke buoyancy.
 
 Tasks (one experiment config each, any field overridable with --set):
   images  I-JEPA on procedural shapes (configs/ijepa_shapes.yaml): frozen attentive and linear probes
-          of the shape class at each label budget (probe.budgets), pretrained target encoder vs random init;
+          of the shape class at each label budget (probe.budgets), pretrained target encoder vs random init,
+          mean +- std over the probe seeds (probe.seeds: labelled items, probe init and batches);
   videos  V-JEPA on procedural moving objects (configs/vjepa_moving.yaml): the same for the direction
           of motion;
   ns      V-JEPA (configs/vjepa_ns.yaml) and VICReg + flow symmetries (configs/ns_vicreg.yaml) pretrained

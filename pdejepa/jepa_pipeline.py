@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from .data import MovingObjectsVideos, ShapesImages, collate
 from .checks import check_seeds
+from .data import MovingObjectsVideos, ShapesImages, collate
 from .eval.labels import check_budgets, label_subset
 from .eval.probes import AttentiveProbe, LinearProbe, accuracy, frozen_tokens, train_probe
-from .masks import MaskCollator, MultiBlock2D, vjepa_masks
+from .masks import MaskCollator, MultiBlock2D, MultiBlock3D, vjepa_masks
 from .models import VIT_SIZES, PooledEncoder, VisionTransformer, vit
 from .train import JEPAPretraining
 
@@ -76,7 +76,7 @@ def pooled_vit(ckpt: Path | None, cfg: dict) -> PooledEncoder:
     return PooledEncoder(encoder)
 
 
-def jepa_masks(cfg: dict, grid: tuple[int, ...]) -> list:
+def jepa_masks(cfg: dict, grid: tuple[int, ...]) -> list[MultiBlock2D] | list[MultiBlock3D]:
     """I-JEPA's mask for an image token grid ``(h, w)``, V-JEPA's pair for a video's ``(t, h, w)``
     (future from the past with ``pretrain.jepa.past``)."""
     past = cfg["pretrain"]["jepa"]["past"]

@@ -77,7 +77,8 @@ class MultiBlock3D(BlockMasks):
         def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
             blocks = random_boxes(rng, future, shape, (n, self.blocks)).any(axis=1)
             target = np.concatenate([np.broadcast_to(before, (n, before.size)), blocks], axis=1)
-            context = np.concatenate([np.broadcast_to(~before, (n, before.size)), ~blocks & (self.past == 0)], axis=1)
+            later = np.zeros_like(blocks) if self.past else ~blocks  # with a past, the context ends where it ends
+            context = np.concatenate([np.broadcast_to(~before, (n, before.size)), later], axis=1)
             return context, target[:, None]
 
         describe = f"grid {self.grid}, {self.blocks} blocks {shape}"
