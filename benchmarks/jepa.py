@@ -14,6 +14,7 @@ Tasks (one experiment config each, any field overridable with --set):
 Also printed: pretraining throughput, the share of step time spent waiting for data, wall times.
 
     python benchmarks/jepa.py                                  # CPU-sized: all three tasks
+    python benchmarks/jepa.py --tasks videos --set pretrain.epochs=200 pretrain.num_workers=8   # V-JEPA at GPU length
     python benchmarks/jepa.py --tasks ns --ns-set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192 pretrain.epochs=50 pretrain.num_workers=8   # GPU-sized
 """
 from __future__ import annotations
