@@ -13,6 +13,8 @@ def check_count(name: str, value: int, low: int = 1) -> int:
 
 def check_seeds(seeds: object, name: str = "seeds") -> list[int]:
     """A non-empty list of distinct ints ``>= 0``; ValueError naming ``name`` and ``seeds`` otherwise."""
-    if not isinstance(seeds, (list, tuple)) or not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"{name} must be a non-empty list of distinct ints >= 0, got {seeds!r}")
-    return [check_count(f"each of {name}", s, low=0) for s in seeds]
+    if isinstance(seeds, (list, tuple)) and seeds:
+        checked = [check_count(f"each of {name}", s, low=0) for s in seeds]  # entries first: sets need hashables
+        if len(set(checked)) == len(checked):
+            return checked
+    raise ValueError(f"{name} must be a non-empty list of distinct ints >= 0, got {seeds!r}")

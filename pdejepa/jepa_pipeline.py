@@ -140,11 +140,12 @@ def probe_classes(cfg: dict, ckpt: Path, out: Path, progress: bool = True) -> li
         h_test, y_test = frozen_tokens(encoder, DataLoader(test, batch_size=256))
         for budget, kind, seed in itertools.product(r["budgets"], r["probes"], seeds):
             labelled = torch.from_numpy(label_subset(len(train), budget, seed))
+            h_labelled, y_labelled = h_train[labelled], y_train[labelled]
             torch.manual_seed(seed)
             probe = PROBES[kind](encoder.dim, len(train.classes))
-            train_probe(probe, h_train[labelled], y_train[labelled], r["steps"], r["lr"], r["batch_size"], seed)
+            train_probe(probe, h_labelled, y_labelled, r["steps"], r["lr"], r["batch_size"], seed)
             row = {"encoder": method, "probe": kind, "budget": budget, "labels": len(labelled), "seed": seed,
-                   "accuracy": accuracy(probe, h_test, y_test), "train_accuracy": accuracy(probe, h_train[labelled], y_train[labelled])}
+                   "accuracy": accuracy(probe, h_test, y_test), "train_accuracy": accuracy(probe, h_labelled, y_labelled)}
             rows.append(row)
             if progress:
                 print(f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels, seed {seed}: test accuracy {row['accuracy']:.3f}", flush=True)
@@ -158,12 +159,12 @@ def probe_table(rows: list[dict], chance: float) -> str:
     columns = list(dict.fromkeys((r["probe"], r["budget"], r["labels"]) for r in rows))
     head = [f"{p} probe" + (f", {n} labels" if len({c[1] for c in columns}) > 1 else "") for p, _, n in columns]
     lines = ["| frozen encoder | " + " | ".join(head) + " |", "|---|" + "---|" * len(columns)]
+    accuracies: dict[tuple, list[float]] = {}  # (encoder, probe, budget, labels) -> one accuracy per seed
+    for r in rows:
+        accuracies.setdefault((r["encoder"], r["probe"], r["budget"], r["labels"]), []).append(r["accuracy"])
+    cell = lambda acc: f"{np.mean(acc):.3f}" + (f" +- {np.std(acc):.3f}" if len(acc) > 1 else "")  # noqa: E731
     for enc in dict.fromkeys(r["encoder"] for r in rows):
-        cells = []
-        for probe, budget, labels in columns:
-            acc = np.array([r["accuracy"] for r in rows if r["encoder"] == enc and (r["probe"], r["budget"], r["labels"]) == (probe, budget, labels)])
-            cells.append(f"{acc.mean():.3f}" + (f" +- {acc.std():.3f}" if len(acc) > 1 else ""))
-        lines.append(f"| {enc} | " + " | ".join(cells) + " |")
+        lines.append(f"| {enc} | " + " | ".join(cell(accuracies[(enc, *c)]) for c in columns) + " |")
     return "\n".join(lines) + f"\n\n(chance: {chance:.3f})"
 
 

@@ -32,6 +32,3 @@ class EpochShuffle(RandomSampler):
         state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(2, np.uint32)
         generator = torch.Generator().manual_seed((int(state[0]) & 0x7FFFFFFF) << 32 | int(state[1]))
         yield from torch.randperm(len(self.data_source), generator=generator).tolist()
-
-    def __len__(self) -> int:
-        return len(self.data_source)

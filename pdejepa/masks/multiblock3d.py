@@ -72,13 +72,12 @@ class MultiBlock3D(BlockMasks):
         future = (self.grid[0] - self.past, *self.grid[1:])  # where target blocks may lie
         duration = min(max(round(future[0] * rng.uniform(*self.temporal_scale)), 1), future[0])
         shape = (duration, *block_shape(rng, self.grid[1:], self.spatial_scale, self.aspect))
-        before = np.zeros(self.past * math.prod(self.grid[1:]), dtype=bool)  # the past's tokens, flat
+        past_tokens = self.past * math.prod(self.grid[1:])  # flat indices below this are the past
 
         def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
             blocks = random_boxes(rng, future, shape, (n, self.blocks)).any(axis=1)
-            target = np.concatenate([np.broadcast_to(before, (n, before.size)), blocks], axis=1)
-            later = np.zeros_like(blocks) if self.past else ~blocks  # with a past, the context ends where it ends
-            context = np.concatenate([np.broadcast_to(~before, (n, before.size)), later], axis=1)
+            target = np.pad(blocks, ((0, 0), (past_tokens, 0)))
+            context = np.tile(np.arange(self.num_tokens) < past_tokens, (n, 1)) if self.past else ~target
             return context, target[:, None]
 
         describe = f"grid {self.grid}, {self.blocks} blocks {shape}"
