@@ -28,8 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from benchmarks.machine_info import machine_lines  # noqa: E402
-from pdejepa.jepa_pipeline import chance_level, probe_classes, probe_table  # noqa: E402
-from pdejepa.pipeline import dataset_files, load_config, pretrain, regress, table  # noqa: E402
+import pdejepa  # noqa: E402
+from pdejepa.config import load_config  # noqa: E402
+from pdejepa.experiment import Experiment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -46,16 +47,15 @@ def procedural_task(config: str, overrides: list[str], out: Path) -> str:
     cfg = load_config(CONFIGS / config, overrides)
     run = out / Path(config).stem
     start = time.perf_counter()
-    ckpt = pretrain(cfg, run, progress=False)
+    ckpt = pdejepa.pretrain(cfg, run, progress=False)
     t_pretrain = time.perf_counter() - start
-    rows = probe_classes(cfg, ckpt, run)
-    md = probe_table(rows, chance_level(cfg))
-    (run / "probe.md").write_text(md + "\n")
-    p, d = cfg["pretrain"], cfg["data"]
-    steps = p["epochs"] * (d["num_train"] // p["batch_size"])
+    pdejepa.probe(cfg, ckpt, run)
+    md = (run / "probe.md").read_text().strip()
+    p, d = cfg.pretrain, cfg.data
+    steps = p.epochs * (d.num_train // p.batch_size)
     return "\n".join([
-        f"## {config}: {d['equation']} ({d['num_train']} train / {d['num_test']} test), {p['encoder']}, {steps} steps of {p['batch_size']}, "
-        f"probes trained {cfg['probe']['steps']} steps on frozen tokens; test accuracy",
+        f"## {config}: {d.equation} ({d.num_train} train / {d.num_test} test), {p.encoder}, {steps} steps of {p.batch_size}, "
+        f"probes trained {cfg.probe.steps} steps on frozen tokens; test accuracy",
         md,
         f"pretraining: {throughput(run)}",
         f"wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s",
@@ -68,18 +68,19 @@ def ns_task(overrides: list[str], out: Path) -> str:
     lines = []
     for name in ("vjepa_ns", "ns_vicreg"):
         cfg = load_config(CONFIGS / f"{name}.yaml", same)
-        dataset_files(cfg)
+        Experiment(cfg).files
         run = out / name
         start = time.perf_counter()
-        ckpt = pretrain(cfg, run, progress=False)
+        ckpt = pdejepa.pretrain(cfg, run, progress=False)
         t_pretrain = time.perf_counter() - start
-        rows = regress(cfg, ckpt, run / "regress", progress=False)
-        md = table(rows, cfg["data"]["label"]).replace("ssl_frozen", f"{name} frozen").replace("random_frozen", "random init frozen")
+        pdejepa.regress(cfg, ckpt, run / "regress", progress=False)
+        md = (run / "regress" / "regression.md").read_text().strip()
+        md = md.replace("ssl_frozen", f"{name} frozen").replace("random_frozen", "random init frozen")
         (run / "regression.md").write_text(md + "\n")
-        p, d = cfg["pretrain"], cfg["data"]
-        steps = p["epochs"] * (d["num_train"] // p["batch_size"])
-        lines += [f"### {name}: {p['method']}, {p['encoder']}, window {p['window']}, {steps} steps of {p['batch_size']} "
-                  f"({d['num_train']} train / {d['num_test']} test, {d['simulation']})", md,
+        p, d = cfg.pretrain, cfg.data
+        steps = p.epochs * (d.num_train // p.batch_size)
+        lines += [f"### {name}: {p.method}, {p.encoder}, window {list(p.window)}, {steps} steps of {p.batch_size} "
+                  f"({d.num_train} train / {d.num_test} test, {d.simulation})", md,
                   f"pretraining: {throughput(run)}; wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s"]
     return "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries\n" + "\n\n".join(lines)
 

@@ -28,7 +28,9 @@ import torch  # noqa: E402
 
 from benchmarks.machine_info import machine_lines  # noqa: E402
 from pdejepa.data import collate  # noqa: E402
-from pdejepa.pipeline import dataset, dataset_files, load_config, plot, pretrain, regress, table, view_maker  # noqa: E402
+import pdejepa  # noqa: E402
+from pdejepa.config import Config, load_config  # noqa: E402
+from pdejepa.experiment import Experiment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = {
@@ -38,13 +40,13 @@ TASKS = {
 }
 
 
-def view_cost(cfg: dict, batches: int = 10) -> float:
+def view_cost(cfg: Config, batches: int = 10) -> float:
     """Seconds per sample to make both symmetry views (on the training device) of real batches."""
-    train, _ = dataset_files(cfg, progress=False)
-    data = dataset(train, cfg)
-    bs = cfg["pretrain"]["batch_size"]
-    device = "cuda" if torch.cuda.is_available() and cfg["pretrain"]["accelerator"] != "cpu" else "cpu"
-    views = view_maker(cfg)
+    exp = Experiment(cfg, progress=False)
+    data = exp.dataset(exp.files[0])
+    bs = cfg.pretrain.batch_size
+    device = "cuda" if torch.cuda.is_available() and cfg.pretrain.accelerator != "cpu" else "cpu"
+    views = exp.view_maker()
     chunks = [collate([data[i] for i in range(k * bs, (k + 1) * bs)]) for k in range(batches)]
     chunks = [{k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()} for b in chunks]
     views(chunks[0], seed=0)  # warm-up
@@ -59,29 +61,28 @@ def view_cost(cfg: dict, batches: int = 10) -> float:
 def run_task(name: str, overrides: list[str], out: Path) -> str:
     if name not in TASKS:
         raise SystemExit(f"task {name!r} is not built; choose from {sorted(TASKS)}")
-    cfg = load_config(TASKS[name], [f"data.dir={out / 'data'}", *overrides])
-    p = cfg["pretrain"]
-    steps = p["epochs"] * (cfg["data"]["num_train"] // p["batch_size"])
+    overrides = [f"data.dir={out / 'data'}", *overrides]
+    cfg = load_config(TASKS[name], overrides)
+    p = cfg.pretrain
+    steps = p.epochs * (cfg.data.num_train // p.batch_size)
     if not any(item.startswith("regress.steps=") for item in overrides):  # supervised: as many steps as the pretraining
-        cfg["regress"]["steps"] = steps
+        cfg = load_config(TASKS[name], [*overrides, f"regress.steps={steps}"])
     run = out / name
     start = time.perf_counter()
-    dataset_files(cfg)
+    Experiment(cfg).files
     t_data = time.perf_counter() - start
-    ckpt = pretrain(cfg, run, progress=False)
+    ckpt = pdejepa.pretrain(cfg, run, progress=False)
     t_pretrain = time.perf_counter() - start - t_data
-    rows = regress(cfg, ckpt, run)
+    rows = pdejepa.regress(cfg, ckpt, run)
     t_regress = time.perf_counter() - start - t_data - t_pretrain
-    md = table(rows, cfg["data"]["label"])
-    (run / "regression.md").write_text(md + "\n")
-    plot(rows, run, cfg["data"]["label"])
+    md = (run / "regression.md").read_text().strip()
     speed = json.loads((run / "throughput.json").read_text())
     per_view_pair = view_cost(cfg)
     util = speed["gpu_utilisation_percent"]
     lines = [
-        f"## {name}: {cfg['data']['label']} ({cfg['data']['num_train']} train / {cfg['data']['num_test']} test trajectories, "
-        f"{p['encoder']} width {p['width']}, window {p['window']}, {steps} pretraining steps of {p['batch_size']}, "
-        f"supervised {cfg['regress']['steps']} steps of {cfg['regress']['batch_size']})",
+        f"## {name}: {cfg.data.label} ({cfg.data.num_train} train / {cfg.data.num_test} test trajectories, "
+        f"{p.encoder} width {p.width}, window {list(p.window)}, {steps} pretraining steps of {p.batch_size}, "
+        f"supervised {cfg.regress.steps} steps of {cfg.regress.batch_size})",
         md,
         f"pretraining: {speed['samples_per_s']:.1f} samples/s (two views each), data wait {100 * speed['data_wait_fraction']:.1f}% of step time, "
         f"symmetry views {1e3 * per_view_pair:.2f} ms per sample = {100 * per_view_pair * speed['samples_per_s']:.0f}% of step time"

@@ -21,8 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from benchmarks.machine_info import machine_lines  # noqa: E402
-from pdejepa.pipeline import load_config, pretrain  # noqa: E402
-from pdejepa.timestepping import gap_closed, timestep, timestep_table  # noqa: E402
+import pdejepa  # noqa: E402
+from pdejepa.config import load_config  # noqa: E402
+from pdejepa.report import gap_closed, timestep_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,13 +39,14 @@ def main() -> None:
     start = time.perf_counter()
     ckpt = args.ckpt
     if ckpt is None:
-        ckpt = pretrain(load_config(ROOT / "configs" / "burgers_vicreg.yaml", [f"data.dir={args.data}"]), args.out / "pretrain", progress=False)
+        pretraining = load_config(ROOT / "configs" / "burgers_vicreg.yaml", [f"data.dir={args.data}"])
+        ckpt = pdejepa.pretrain(pretraining, args.out / "pretrain", progress=False)
     cfg = load_config(ROOT / "configs" / "burgers_timestep.yaml", [f"data.dir={args.data}", *args.overrides])
-    rows = timestep(cfg, ckpt, args.out / "burgers", progress=False)
+    rows = pdejepa.timestep(cfg, ckpt, args.out / "burgers", progress=False)
     cut, closed = gap_closed(rows)
-    t = cfg["timestep"]
-    print(f"\n## burgers: {t['history']} frame -> {t['horizon']} frames, FNO {t['modes']} modes x {t['hidden']} channels x {t['layers']} layers, "
-          f"{t['steps']} steps of {t['batch_size']}, conditioning {t['conditioning']}, seeds {t['seeds']}")
+    t = cfg.timestep
+    print(f"\n## burgers: {t.history} frame -> {t.horizon} frames, FNO {t.modes} modes x {t.hidden} channels x "
+          f"{t.layers} layers, {t.steps} steps of {t.batch_size}, conditioning {t.conditioning}, seeds {list(t.seeds)}")
     print(timestep_table(rows))
     print(f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% against none (goal >= 10%) "
           f"and closes {100 * closed:.0f}% of the gap to the oracle (goal >= 50%)")

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.plot import pyplot, save_figure
+from solvers.figures import pyplot, save_figure
 from symmetries.augment import available_groups
 from symmetries.jets import EvolutionEquation
 from symmetries.randomness import per_sample

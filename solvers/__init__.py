@@ -1,12 +1,37 @@
 """Fast batched PDE solvers in torch and the HDF5 dataset writer. Knows nothing of learning.
 
-Public entry points:
+Public names:
 
-- :func:`simulate`: integrate a batch of 1D trajectories on any device.
-- :func:`generate`: write a dataset (resumable, shardable) that xarray opens directly.
+- :class:`SimulationConfig` (the 1D equations of :data:`EQUATIONS`, :func:`get_equation`) and
+  :class:`BuoyancyConfig` (2D smoke buoyancy, :mod:`solvers.ns2d`): dataset configurations;
+- :func:`simulate` and :func:`draw_inputs`: integrate a batch of 1D trajectories
+  (:class:`Trajectories`) on any device, from the random inputs of given trajectories;
+- :func:`dataset_registry` (dataset name -> default configuration) and :class:`Shard` (a slice of a run);
+- the errors of :mod:`solvers.errors`: :class:`SimulationError` (with :class:`BlowUpError`,
+  :class:`UnresolvedTrajectoryError`) and :class:`OutputLockedError`.
+
+To write a dataset (resumable, shardable, opened directly by xarray), use the function
+``from solvers.generate import generate``; ``solvers.generate`` itself is the submodule.
 """
 from .config import SimulationConfig, draw_inputs
 from .equations import EQUATIONS, get_equation
+from .errors import BlowUpError, OutputLockedError, SimulationError, UnresolvedTrajectoryError
+from .generate import Shard, dataset_registry
 from .integrate import Trajectories, simulate
+from .ns2d import BuoyancyConfig
 
-__all__ = ["EQUATIONS", "SimulationConfig", "Trajectories", "draw_inputs", "get_equation", "simulate"]
+__all__ = [
+    "EQUATIONS",
+    "BlowUpError",
+    "BuoyancyConfig",
+    "OutputLockedError",
+    "Shard",
+    "SimulationConfig",
+    "SimulationError",
+    "Trajectories",
+    "UnresolvedTrajectoryError",
+    "dataset_registry",
+    "draw_inputs",
+    "get_equation",
+    "simulate",
+]

@@ -21,15 +21,97 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .errors import OutputLockedError
+
 PARTIAL_SUFFIX = ".partial"
+LOCK_SUFFIX = ".lock"
+
+try:
+    import fcntl
+except ImportError:  # Windows: OutputLock falls back to an exclusive create
+    fcntl = None
 
 
 def partial_path(path: Path) -> Path:
     return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + LOCK_SUFFIX)
+
+
+def one_line(err: BaseException) -> str:
+    """An exception's message on one line (HDF5 errors may span several)."""
+    return " ".join(str(err).split())
+
+
+class OutputLock:
+    """The exclusive right to write ``path``, held as ``flock`` on ``<path>.lock`` from acquire to release.
+
+    ``flock`` dies with its process, so a crash leaves no stale lock. The lock file is
+    removed on release while still locked, and a taker re-checks that the file it locked
+    is still the one at that name, so removing it never lets two writers in. Without
+    ``fcntl`` an exclusive create stands in; there a crash leaves the lock file behind.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = lock_path(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> "OutputLock":
+        """Take the lock, or raise :class:`OutputLockedError` at once, having touched nothing else."""
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        while self._fd is None:
+            if fcntl is None:
+                try:
+                    self._fd = os.open(self.file, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    raise self._busy(f"; if no run is alive, delete {self.file}") from None
+                break
+            fd = os.open(self.file, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._busy("") from None
+            try:
+                current = os.path.samestat(os.fstat(fd), os.stat(self.file))
+            except FileNotFoundError:
+                current = False
+            if current:
+                self._fd = fd
+            else:  # the holder released (removed) it between our open and flock: lock the new file
+                os.close(fd)
+        return self
+
+    def _busy(self, hint: str) -> OutputLockedError:
+        return OutputLockedError(
+            f"{self.path} is being written by another process (it holds {self.file}); "
+            f"wait for it to finish or write elsewhere{hint}"
+        )
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if fcntl is not None:  # remove while locked: see the class note
+                self.file.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+        if fcntl is None:  # Windows cannot remove an open file
+            self.file.unlink(missing_ok=True)
+
+
 class TrajectoryWriter:
     """Incremental writer of one dataset file (or one shard of it).
+
+    The writer holds :class:`OutputLock` on ``path`` from construction to :meth:`close`, so a
+    second writer of the same file fails at once without touching it. If the run fails
+    before any sample is written, the partial file is removed on exit: it would only block
+    reruns.
 
     Args:
         path: final file name.
@@ -58,26 +140,73 @@ class TrajectoryWriter:
         self.path = Path(path)
         self.partial = partial_path(self.path)
         self.num = len(samples)
-        if self.path.exists() and not overwrite:
-            if resume:
-                raise FileExistsError(f"{self.path} is already complete; nothing to resume (pass --overwrite to regenerate it)")
-            raise FileExistsError(f"{self.path} exists; pass --overwrite to replace it")
-        if self.partial.exists() and resume and not overwrite:
-            self.file = h5py.File(self.partial, "r+")
-            stored = self.file.attrs.get("fingerprint", "")
-            if stored != fingerprint:
-                self.file.close()
-                raise ValueError(
-                    f"cannot resume {self.partial}: it was started with another recipe.\n"
-                    f"  stored:    {stored}\n  requested: {fingerprint}\n"
-                    "Run with the same settings, or pass --overwrite to start over."
+        self.file: h5py.File | None = None
+        self._written = 0
+        # every variable's shape, for creating a file and for checking one to resume
+        self._shapes = {name: (self.num, *(len(coords[d]) for d in dims)) for name, dims in fields.items()}
+        self._shapes.update({name: (self.num,) for name in per_sample})
+        self._lock = OutputLock(self.path).acquire()  # before any file is opened, truncated or removed
+        created = False
+        try:
+            if self.path.exists() and not overwrite:
+                if resume:
+                    raise FileExistsError(
+                        f"{self.path} is already complete; nothing to resume (pass --overwrite to regenerate it)"
+                    )
+                raise FileExistsError(f"{self.path} exists; pass --overwrite to replace it")
+            if self.partial.exists() and resume and not overwrite:
+                self._reopen(fingerprint)
+                return
+            if self.partial.exists() and not overwrite:
+                raise FileExistsError(
+                    f"an interrupted run left {self.partial}; pass --resume to continue it or --overwrite to start over"
                 )
-            return
-        if self.partial.exists() and not overwrite:
-            raise FileExistsError(f"an interrupted run left {self.partial}; pass --resume to continue it or --overwrite to start over")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = h5py.File(self.partial, "w")
-        self._create(fields, coords, samples, per_sample, attrs, fingerprint, coord_attrs or {})
+            self.file = h5py.File(self.partial, "w")
+            created = True
+            self._create(fields, coords, samples, per_sample, attrs, fingerprint, coord_attrs or {})
+        except BaseException:
+            if created:
+                self._discard()  # our own file, half made
+            self.close()
+            raise
+
+    def _reopen(self, fingerprint: str) -> None:
+        """Open the partial file to resume it, refusing (one line, naming it) a file that is not ours to continue."""
+        try:
+            self.file = h5py.File(self.partial, "r+")
+        except OSError as err:
+            raise ValueError(
+                f"cannot resume {self.partial}: not a readable HDF5 file ({one_line(err)}); "
+                "pass --overwrite to start over"
+            ) from None
+        f = self.file
+        if "fingerprint" not in f.attrs or "samples_written" not in f.attrs:
+            raise ValueError(
+                f"cannot resume {self.partial}: it was not written by pdejepa generate (no fingerprint or "
+                "samples_written attribute); pass --overwrite to start over"
+            )
+        stored = f.attrs["fingerprint"]
+        if stored != fingerprint:
+            raise ValueError(
+                f"cannot resume {self.partial}: it was started with another recipe.\n"
+                f"  stored:    {stored}\n  requested: {fingerprint}\n"
+                "Run with the same settings, or pass --overwrite to start over."
+            )
+        for name, shape in self._shapes.items():
+            ds = f.get(name)
+            if not (isinstance(ds, h5py.Dataset) and ds.shape == shape):
+                found = f"has shape {ds.shape}" if isinstance(ds, h5py.Dataset) else "is missing"
+                raise ValueError(
+                    f"cannot resume {self.partial}: its layout does not match its recipe ({name} {found}, "
+                    f"expected shape {shape}); pass --overwrite to start over"
+                )
+        written = f.attrs["samples_written"]
+        if not 0 <= written <= self.num:
+            raise ValueError(
+                f"cannot resume {self.partial}: samples_written={written!r} is outside [0, {self.num}]; "
+                "pass --overwrite to start over"
+            )
+        self._written = int(written)
 
     def _create(self, fields, coords, samples, per_sample, attrs, fingerprint, coord_attrs) -> None:
         f = self.file
@@ -88,10 +217,10 @@ class TrajectoryWriter:
             ds.make_scale(name)
             ds.attrs.update(coord_attrs.get(name, {}))
         for name in per_sample:
-            ds = f.create_dataset(name, shape=(self.num,), dtype="f8", fillvalue=np.nan)
+            ds = f.create_dataset(name, shape=self._shapes[name], dtype="f8", fillvalue=np.nan)
             ds.dims[0].attach_scale(scales["sample"])
         for name, dims in fields.items():
-            shape = (self.num, *(len(coords[d]) for d in dims))
+            shape = self._shapes[name]
             chunks = (1, *shape[1:]) if self.num else None  # an empty shard (more shards than samples) has no chunks
             ds = f.create_dataset(name, shape=shape, dtype="f4", chunks=chunks, fillvalue=np.nan)
             for axis, dim in enumerate(("sample", *dims)):
@@ -104,7 +233,7 @@ class TrajectoryWriter:
     @property
     def written(self) -> int:
         """How many samples (from the start) are safely on disk."""
-        return int(self.file.attrs["samples_written"])
+        return self._written
 
     def write(self, start: int, arrays: dict[str, np.ndarray]) -> None:
         """Store rows ``start : start + n`` of every named variable, then mark them written."""
@@ -117,26 +246,42 @@ class TrajectoryWriter:
         self.file.flush()  # data first, then the counter that vouches for it
         self.file.attrs["samples_written"] = start + (n or 0)
         self.file.flush()
+        self._written = start + (n or 0)
 
     def finish(self, attrs: dict[str, Any] | None = None) -> Path:
-        """Close the file and give it its final name; refuses if samples are missing."""
+        """Close the file, give it its final name and release the lock; refuses if samples are missing."""
         if self.written != self.num:
             raise RuntimeError(f"{self.partial}: only {self.written}/{self.num} samples written")
         if attrs:
             self.file.attrs.update(attrs)
         self.file.close()
         os.replace(self.partial, self.path)
+        self.close()
         return self.path
 
-    def close(self) -> None:
+    def _discard(self) -> None:
+        """Close and remove the partial file (it holds no sample)."""
         if self.file.id.valid:
             self.file.close()
+        self.partial.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the file (if open) and release the lock; a partial file stays for ``resume``."""
+        try:
+            if self.file is not None and self.file.id.valid:
+                self.file.close()
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> "TrajectoryWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is not None and self.written == 0 and self.file is not None and self.file.id.valid:
+                self._discard()  # nothing to resume: a partial file would only block reruns
+        finally:
+            self.close()
 
 
 def to_json(value: Any) -> str:

@@ -1,8 +1,10 @@
 """Write a dataset of trajectories: batched, on any device, resumable, shardable.
 
 The batch loop (:func:`generate`) serves every family of datasets through the small
-:class:`DatasetRecipe` protocol: the 1D periodic equations (:class:`Periodic1DRecipe`) and
-the 2D smoke-buoyancy flows (:mod:`solvers.ns2d`).
+:class:`DatasetRecipe` protocol. One registry, :data:`FAMILIES`, ties each configuration class
+to its recipe and dataset names: the 1D periodic equations (:class:`SimulationConfig`,
+:class:`Periodic1DRecipe`) and the 2D smoke-buoyancy flows (:class:`~solvers.ns2d.BuoyancyConfig`,
+:class:`~solvers.ns2d.recipe.BuoyancyRecipe`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -18,23 +21,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .checks import is_int
 from .config import SimulationConfig, draw_inputs
 from .dataset import TrajectoryWriter, to_json
+from .equations import EQUATIONS
+from .errors import BlowUpError, UnresolvedTrajectoryError
 from .integrate import simulate
+from .ns2d.config import NAME as BUOYANCY, BuoyancyConfig
+from .ns2d.recipe import BuoyancyRecipe
 
 SOLVER = "Fourier pseudo-spectral, 2/3 dealiasing, ETDRK4 (Kassam & Trefethen contour coefficients), float64"
 
-
-class SimulationError(RuntimeError):
-    """A batch could not be stored as asked; the message names the trajectories."""
-
-
-class UnresolvedTrajectoryError(SimulationError):
-    """A trajectory's spectrum reaches the dealiasing cutoff: the grid is too coarse for it."""
-
-
-class BlowUpError(SimulationError):
-    """A trajectory went non-finite or grew without bound."""
+DatasetConfig = SimulationConfig | BuoyancyConfig
+"""A configuration that :func:`generate` writes: one of a registered family (:data:`FAMILIES`)."""
 
 
 @dataclass(frozen=True)
@@ -44,17 +43,27 @@ class Shard:
     index: int = 0
     count: int = 1
 
+    def __post_init__(self) -> None:
+        if not (is_int(self.index) and is_int(self.count) and 0 <= self.index < self.count):
+            raise ValueError(f"shard index={self.index!r} of count={self.count!r}: need integers 0 <= index < count")
+
     @classmethod
     def parse(cls, text: str | None) -> "Shard":
         """``"i/n"``; ``None`` takes ``RANK``/``WORLD_SIZE`` from torchrun's environment when present."""
         if text is None:
-            return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+            rank, size = os.environ.get("RANK", "0"), os.environ.get("WORLD_SIZE", "1")
+            source = f"RANK={rank!r} and WORLD_SIZE={size!r} from the environment"
+            form, parts = "must be integers", (rank, size)
+            need = "need WORLD_SIZE >= 1 and 0 <= RANK < WORLD_SIZE"
+        else:
+            source, form, parts = f"shard {text!r}", "must look like i/n, e.g. 0/4", text.split("/")
+            need = "need n >= 1 and 0 <= i < n"
         try:
-            i, n = (int(part) for part in text.split("/"))
+            i, n = (int(part) for part in parts)
         except ValueError:
-            raise ValueError(f"shard {text!r} must look like i/n, e.g. 0/4") from None
+            raise ValueError(f"{source} {form}") from None
         if not (n >= 1 and 0 <= i < n):
-            raise ValueError(f"shard {text!r}: need n >= 1 and 0 <= i < n")
+            raise ValueError(f"{source}: {need}")
         return cls(i, n)
 
     def indices(self, num: int) -> np.ndarray:
@@ -77,7 +86,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         raise ValueError(f"device {device!r} is not a torch device; use cpu, cuda or cuda:N") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} requested but CUDA is not available to this torch ({torch.__version__}); use --device cpu")
+            raise ValueError(
+                f"device {device!r} requested but CUDA is not available to this torch ({torch.__version__}); "
+                "use --device cpu"
+            )
         if dev.index is None and "LOCAL_RANK" in os.environ:
             dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         if dev.index is not None and dev.index >= torch.cuda.device_count():
@@ -109,16 +121,16 @@ def check_batch(cfg: SimulationConfig, indices: np.ndarray, tail: np.ndarray, fi
     bad = indices[~finite]
     if len(bad):
         raise BlowUpError(
-            f"{cfg.equation}: trajectories {bad.tolist()[:20]} went non-finite or blew up with dt={cfg.dt}, nx={cfg.nx}; "
-            "reduce dt or the initial amplitude. Nothing of this batch was written."
+            f"{cfg.equation}: trajectories {bad.tolist()[:20]} went non-finite or blew up with dt={cfg.dt}, "
+            f"nx={cfg.nx}; reduce dt or the initial amplitude. Nothing of this batch was written."
         )
     coarse = finite & (tail > cfg.tail_tol)
     if coarse.any():
         listing = ", ".join(f"{i} (tail {t:.1e})" for i, t in zip(indices[coarse][:20], tail[coarse][:20]))
         raise UnresolvedTrajectoryError(
             f"{cfg.equation}: trajectories not resolved on nx={cfg.nx}: {listing}; allowed spectral tail "
-            f"<= tail_tol={cfg.tail_tol:.0e}. Use a finer grid (--nx), a narrower parameter range or a smaller amplitude. "
-            "Nothing of this batch was written."
+            f"<= tail_tol={cfg.tail_tol:.0e}. Use a finer grid (--nx), a narrower parameter range or a smaller "
+            "amplitude. Nothing of this batch was written."
         )
 
 
@@ -152,7 +164,7 @@ class DatasetRecipe(Protocol):
     def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
         """Every field (float32, ``(n, ...)``) and per-sample variable (``(n,)``) of trajectories ``indices``.
 
-        Raises :class:`SimulationError` naming the trajectories that cannot be stored.
+        Raises :class:`~solvers.errors.SimulationError` naming the trajectories that cannot be stored.
         """
         ...
 
@@ -209,23 +221,57 @@ class Periodic1DRecipe:
 
 def _check_run_settings(num: int, batch_size: int, seed: int) -> None:
     for name, value, least in (("num", num, 1), ("batch_size", batch_size, 1), ("seed", seed, 0)):
-        if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= least):
+        if not (is_int(value) and value >= least):
             kind = "a positive integer" if least == 1 else "a non-negative integer"
             raise ValueError(f"{name}={value!r} must be {kind}")
 
 
-def recipe_of(cfg: SimulationConfig | Any) -> DatasetRecipe:
-    """The dataset recipe of a 1D :class:`SimulationConfig` or of a configuration with ``recipe()``."""
-    return Periodic1DRecipe(cfg) if isinstance(cfg, SimulationConfig) else cfg.recipe()
+@dataclass(frozen=True)
+class DatasetFamily:
+    """A family of datasets: its configuration class (with ``default(name)``), its recipe, its dataset names."""
+
+    config: type
+    recipe: Callable[[Any], DatasetRecipe]
+    names: tuple[str, ...]
 
 
-def run_fingerprint(cfg: SimulationConfig | Any, num: int, seed: int, shard: Shard = Shard()) -> str:
+FAMILIES: tuple[DatasetFamily, ...] = (
+    DatasetFamily(SimulationConfig, Periodic1DRecipe, tuple(EQUATIONS)),
+    DatasetFamily(BuoyancyConfig, BuoyancyRecipe, (BUOYANCY,)),
+)
+"""Every family :func:`generate` writes; :func:`recipe_of` and :func:`dataset_registry` read only this."""
+
+
+def recipe_of(cfg: DatasetConfig) -> DatasetRecipe:
+    """The :class:`DatasetRecipe` of a configuration of a family in :data:`FAMILIES`."""
+    for family in FAMILIES:
+        if isinstance(cfg, family.config):
+            return family.recipe(cfg)
+    known = ", ".join(family.config.__name__ for family in FAMILIES)
+    raise TypeError(f"cannot write a dataset from a {type(cfg).__name__}: the configuration must be one of {known}")
+
+
+def dataset_registry() -> dict[str, Callable[[str], DatasetConfig]]:
+    """Dataset name -> ``default(name)`` of its configuration class (1D equations, 2D smoke buoyancy)."""
+    return {name: family.config.default for family in FAMILIES for name in family.names}
+
+
+def package_version() -> str:
+    """The installed ``pdejepa`` distribution's version, stored in every file (``0.0.0+unknown`` if not installed)."""
+    try:
+        return metadata.version("pdejepa")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def run_fingerprint(cfg: DatasetConfig, num: int, seed: int, shard: Shard = Shard()) -> str:
     """What identifies a run's file (stored as its ``fingerprint``): recipe, seed, count and shard."""
-    return to_json({"config": recipe_of(cfg).config(), "seed": int(seed), "num": int(num), "shard": [shard.index, shard.count]})
+    shard_key = [shard.index, shard.count]
+    return to_json({"config": recipe_of(cfg).config(), "seed": int(seed), "num": int(num), "shard": shard_key})
 
 
 def generate(
-    cfg: SimulationConfig | Any,
+    cfg: DatasetConfig,
     num: int,
     out: str | os.PathLike,
     seed: int = 0,
@@ -238,11 +284,10 @@ def generate(
 ) -> Path:
     """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
 
-    ``cfg`` is a 1D :class:`~solvers.config.SimulationConfig` or any configuration with a
-    ``recipe()`` method returning a :class:`DatasetRecipe` (e.g.
-    :class:`solvers.ns2d.BuoyancyConfig`). Trajectory ``i`` depends only on
-    ``(cfg, seed, i)``: batch size, shard split and device change nothing but round-off
-    (float64 on every device).
+    ``cfg`` is the configuration of a family in :data:`FAMILIES`: a 1D
+    :class:`~solvers.config.SimulationConfig` or a :class:`~solvers.ns2d.BuoyancyConfig`.
+    Trajectory ``i`` depends only on ``(cfg, seed, i)``: batch size, shard split and device
+    change nothing but round-off (float64 on every device).
 
     Returns:
         The path of the finished file.
@@ -252,15 +297,13 @@ def generate(
     dev = resolve_device(device)
     indices = shard.indices(num)
     config = recipe.config()
-    from pdejepa import __version__
-
     attrs = {
         **recipe.attrs(),
         "seed": int(seed),
         "num_total": int(num),
         "shard": f"{shard.index}/{shard.count}",
         "config": to_json(config),
-        "version": __version__,
+        "version": package_version(),
         "complete": 0,
     }
     writer = TrajectoryWriter(
@@ -277,7 +320,8 @@ def generate(
     )
     with writer, sigterm_as_interrupt():
         start = writer.written
-        bar = tqdm(total=len(indices), initial=start, unit="traj", desc=f"{recipe.name} -> {writer.path.name}", disable=not progress)
+        desc = f"{recipe.name} -> {writer.path.name}"
+        bar = tqdm(total=len(indices), initial=start, unit="traj", desc=desc, disable=not progress)
         try:
             for lo in range(start, len(indices), batch_size):
                 batch = indices[lo : lo + batch_size]
@@ -285,16 +329,12 @@ def generate(
                 bar.update(len(batch))
         except KeyboardInterrupt:
             bar.close()
+            if not writer.written:  # the writer removes its partial file on the way out
+                raise KeyboardInterrupt("interrupted before any trajectory was saved; nothing to resume") from None
             raise KeyboardInterrupt(
-                f"interrupted: {writer.written}/{len(indices)} trajectories saved in {writer.partial}; rerun with --resume to continue"
+                f"interrupted: {writer.written}/{len(indices)} trajectories saved in {writer.partial}; "
+                "rerun with --resume to continue"
             ) from None
         bar.close()
         return writer.finish({"complete": 1})
 
-
-def dataset_registry() -> dict[str, Callable[[str], Any]]:
-    """Dataset name -> ``default(name)`` of its configuration class (1D equations, 2D smoke buoyancy)."""
-    from .equations import EQUATIONS
-    from .ns2d import NAME, BuoyancyConfig
-
-    return {**{name: SimulationConfig.default for name in EQUATIONS}, NAME: BuoyancyConfig.default}

@@ -1,5 +1,55 @@
-"""Lie point symmetries of PDEs: derivation with sympy and batched application in torch.
+"""Lie point symmetries of PDEs: derived with sympy from the equation's text, applied in torch.
 
-Not built yet: derivation, exponentiation and the transforms arrive with the
-symmetries issue. Importing this package gives nothing else for now.
+- derivation: :class:`EvolutionEquation` parses ``u_t = F(x, u, u_x, ...)``, :func:`derive`
+  solves the determining equations for the symmetry algebra, :func:`exponentiate` turns a
+  generator into its finite group action; :func:`symmetries_of` (cached) and
+  :func:`format_report` give the whole report, :func:`equation_text` reads the registered
+  equations (:data:`EQUATIONS`, the solvers' names) by name;
+- application to gridded 1D trajectories (:class:`GridTrajectories`): :class:`PointTransform`
+  moves a batch exactly, :class:`SymmetryAugmentation` draws random group elements per sample
+  (with :func:`available_groups`), :func:`pde_residual` checks the result solves the equation;
+- 2D incompressible flows with buoyancy (:mod:`symmetries.flow`): :class:`FlowTrajectories`
+  and :class:`FlowAugmentation`.
+
+A method that does not apply raises :class:`OutsideMethodError`; a transform that is not a
+symmetry of the data, :class:`NotASymmetryError`. The names above load their submodule on
+first use (sympy, torch), so ``import symmetries`` alone stays instant.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {  # public name -> the submodule that defines it
+    "EvolutionEquation": "jets",
+    "derive": "derive",
+    "exponentiate": "exponentiate",
+    "symmetries_of": "report",
+    "format_report": "report",
+    "EQUATIONS": "registry",
+    "equation_text": "registry",
+    "GridTrajectories": "transforms",
+    "PointTransform": "transforms",
+    "NotASymmetryError": "transforms",
+    "SymmetryAugmentation": "augment",
+    "available_groups": "augment",
+    "pde_residual": "residual",
+    "FlowTrajectories": "flow",
+    "FlowAugmentation": "flow",
+    "OutsideMethodError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Load public ``name`` from its submodule on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from .randomness import per_sample
+
 
 @dataclass
 class FlowTrajectories:
@@ -49,7 +51,8 @@ class FlowTrajectories:
         yy, xx = torch.meshgrid(y.to(velocity), x.to(velocity), indexing="ij")
         coords = torch.stack([xx, yy])[None, None].expand(batch, nt, -1, -1, -1).clone()
         gravity = torch.tensor([0.0, 1.0], dtype=velocity.dtype, device=velocity.device).expand(batch, 2).clone()
-        return cls(velocity, scalars, coords, times.to(velocity)[None].expand(batch, -1).clone(), gravity, dict(params or {}))
+        t = times.to(velocity)[None].expand(batch, -1).clone()
+        return cls(velocity, scalars, coords, t, gravity, dict(params or {}))
 
 
 def _rotation(theta: torch.Tensor) -> torch.Tensor:
@@ -67,7 +70,8 @@ def rotate(data: FlowTrajectories, theta: torch.Tensor) -> FlowTrajectories:
     """``x -> R x``, ``v -> R v``, ``g -> R g``; theta: ``(batch,)`` radians."""
     R = _rotation(theta.to(data.coords))
     turn = lambda field: torch.einsum("bij,btjyx->btiyx", R, field)  # noqa: E731
-    return replace(data, coords=turn(data.coords), velocity=turn(data.velocity), gravity=torch.einsum("bij,bj->bi", R, data.gravity))
+    gravity = torch.einsum("bij,bj->bi", R, data.gravity)
+    return replace(data, coords=turn(data.coords), velocity=turn(data.velocity), gravity=gravity)
 
 
 def boost(data: FlowTrajectories, velocity: torch.Tensor) -> FlowTrajectories:
@@ -157,8 +161,6 @@ class FlowAugmentation:
             raise ValueError(f"unknown flow group(s) {unknown}; available: {sorted(FLOW_GROUPS)}")
 
     def __call__(self, data: FlowTrajectories, seed: int, ids: torch.Tensor) -> FlowTrajectories:
-        from .randomness import per_sample
-
         for stream, (name, s) in enumerate(self.strengths.items()):
             draws = ((2 * per_sample(seed, ids, stream, 2) - 1) * s).to(data.coords)
             arg = draws if name in ("translation", "galilean_boost") else draws[:, 0]

@@ -13,9 +13,11 @@ from functools import cached_property
 
 import sympy as sp
 
+from .safe_parse import CONSTANTS, non_finite, parse_expression
+
 t, x = sp.symbols("t x", real=True)
+U_T = sp.Symbol("u_t")
 JET_PATTERN = re.compile(r"\bu_([tx]+)\b")
-RESERVED = {"t", "x", "u"}
 
 
 def jet(k: int) -> sp.Symbol:
@@ -45,38 +47,35 @@ class EvolutionEquation:
         """Read ``"u_t = -u*u_x + nu*u_xx"`` or ``"u_t + u*u_x + u_xxx = 0"``.
 
         Derivatives are written ``u_x``, ``u_xx``, ``u_xxx``...; every other name that is not
-        ``t``, ``x`` or ``u`` is a constant parameter, assumed non-zero.
+        ``t``, ``x``, ``u`` or a constant (``pi``, ``E``, ``I``) is a constant parameter, assumed non-zero.
+        The text is read by :func:`~symmetries.safe_parse.parse_expression` (its grammar and limits).
         """
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"equation {text!r} must be a non-empty string such as 'u_t = u_xx'")
-        names: dict[str, sp.Basic] = {"t": t, "x": x, "u": u, "u_t": sp.Symbol("u_t")}
-
-        def rename(match: re.Match) -> str:
-            letters = match.group(1)
+        names: dict[str, sp.Basic] = {"t": t, "x": x, "u": u, "u_t": U_T, **CONSTANTS}
+        for letters in JET_PATTERN.findall(text):
             if "t" in letters and letters != "t":
-                raise ValueError(f"{text!r}: mixed or higher time derivative u_{letters}; only evolution equations u_t = F(x, u, u_x, ...) are supported")
-            if letters == "t":
-                return "u_t"
-            name = f"u{len(letters)}"
-            names[name] = jet(len(letters))
-            return name
-
-        body = JET_PATTERN.sub(rename, text)
-        sides = body.split("=")
+                raise ValueError(f"{text!r}: mixed or higher time derivative u_{letters}; "
+                                 "only evolution equations u_t = F(x, u, u_x, ...) are supported")
+            if letters != "t":
+                names[f"u_{letters}"] = jet(len(letters))
+        sides = text.split("=")
         if len(sides) > 2:
             raise ValueError(f"{text!r}: at most one '=' allowed")
-        try:
-            lhs, rhs = (sp.sympify(s, locals=names) for s in sides) if len(sides) == 2 else (sp.sympify(sides[0], locals=names), sp.Integer(0))
-        except (sp.SympifyError, SyntaxError, TypeError) as err:
+        try:  # the safe parser, never sympify: the text is data, not code; "F = 0" may be written "F"
+            lhs, rhs = (parse_expression(s, names, new_symbols=True) for s in (*sides, "0")[:2])
+        except ValueError as err:
             raise ValueError(f"cannot read equation {text!r}: {err}") from None
         residual = sp.expand(lhs - rhs)
-        u_t = names["u_t"]
-        if not residual.has(u_t):
+        if not residual.has(U_T):
             raise ValueError(f"{text!r} has no u_t: only evolution equations u_t = F(x, u, u_x, ...) are supported")
-        coefficient = residual.coeff(u_t)
-        if coefficient.free_symbols or sp.expand(residual - coefficient * u_t).has(u_t):
+        coefficient = residual.coeff(U_T)
+        if coefficient.free_symbols or sp.expand(residual - coefficient * U_T).has(U_T):
             raise ValueError(f"{text!r}: u_t must appear linearly with a constant coefficient")
-        F = sp.simplify(-(residual - coefficient * u_t) / coefficient)
+        F = sp.simplify(-(residual - coefficient * U_T) / coefficient)
+        bad = non_finite(F)
+        if bad is not None:
+            raise ValueError(f"{text!r}: F has the non-finite coefficient {bad}; coefficients must be finite numbers")
         jets = sorted((s for s in F.free_symbols if is_jet(s)), key=lambda s: int(s.name[1:]))
         order = int(jets[-1].name[1:]) if jets else 0
         if order < 1:

@@ -14,7 +14,9 @@ from pdejepa.cli import main
 from pdejepa.data import MovingObjectsVideos, ShapesImages
 from pdejepa.eval.labels import label_subset
 from pdejepa.masks import MaskCollator, MultiBlock2D, vjepa_masks
-from pdejepa.pipeline import load_config
+import pdejepa
+from pdejepa.config import load_config
+from pdejepa.experiment import Experiment
 from pdejepa.train import JEPAPretraining
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +29,7 @@ def trainer(tmp_path, **kw):
 
 def image_run():
     torch.manual_seed(0)
-    module = JEPAPretraining("vit_nano", (16, 16), 3, 4, predictor=(24, 1, 2))
+    module = JEPAPretraining(encoder="vit_nano", input_size=(16, 16), in_channels=3, patch_size=4, predictor=(24, 1, 2))
     loader = DataLoader(ShapesImages(16, size=16), batch_size=8, collate_fn=MaskCollator([MultiBlock2D(module.encoder.grid)]))
     return module, loader
 
@@ -38,7 +40,8 @@ def test_a_few_steps_train_the_context_encoder_and_move_the_ema_target(tmp_path,
         module, loader = image_run()
     else:
         torch.manual_seed(0)
-        module = JEPAPretraining("vit_nano", (4, 16, 16), 3, 4, 2, predictor=(24, 1, 2), loss="l1")
+        module = JEPAPretraining(encoder="vit_nano", input_size=(4, 16, 16), in_channels=3, patch_size=4, tubelet_size=2,
+                                 predictor=(24, 1, 2), loss="l1")
         loader = DataLoader(MovingObjectsVideos(16, frames=4, size=16), batch_size=8, collate_fn=MaskCollator(vjepa_masks(module.encoder.grid)))
     before = {k: v.clone() for k, v in module.state_dict().items()}
     t = trainer(tmp_path, max_epochs=2)
@@ -113,15 +116,13 @@ def test_ijepa_on_1d_trajectories_then_regression_and_timestepping_accept_the_ch
 
 
 def test_vjepa_on_2d_smoke_videos_then_buoyancy_regression(tmp_path):
-    from pdejepa.pipeline import pretrain, regress
-
     cfg = load_config(ROOT / "configs" / "vjepa_ns.yaml", [
         f"data.dir={tmp_path / 'data'}", "data.num_train=8", "data.num_test=4", "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}",
         "pretrain.encoder=vit_nano", "pretrain.window=[4]", "pretrain.jepa.patch_size=4", "pretrain.jepa.predictor=[24, 1, 2]",
         "pretrain.epochs=2", "pretrain.batch_size=4", "pretrain.accelerator=cpu",
         "regress.budgets=[1.0]", "regress.seeds=[0]", "regress.steps=2", "regress.batch_size=4"])
-    ckpt = pretrain(cfg, tmp_path / "pre", progress=False)
-    rows = regress(cfg, ckpt, tmp_path / "reg", progress=False)
+    ckpt = pdejepa.pretrain(cfg, tmp_path / "pre", progress=False)
+    rows = pdejepa.regress(cfg, ckpt, tmp_path / "reg", progress=False)
     assert {r["method"] for r in rows} == {"ssl_frozen", "supervised", "random_frozen"}
 
 
@@ -148,7 +149,7 @@ def test_probe_command_on_a_procedural_set(tmp_path, capsys):
 
 
 def test_probe_table_gives_mean_and_std_over_seeds():
-    from pdejepa.jepa_pipeline import probe_table
+    from pdejepa.report import probe_table
 
     rows = [{"encoder": e, "probe": "linear", "budget": 1.0, "labels": 8, "seed": s, "accuracy": a}
             for e, s, a in (("jepa_frozen", 0, 0.5), ("jepa_frozen", 1, 0.7), ("random_frozen", 0, 0.25))]
@@ -157,7 +158,7 @@ def test_probe_table_gives_mean_and_std_over_seeds():
 
 def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=byol"]) == 2
-    assert "pretrain.method 'byol'" in capsys.readouterr().err
+    assert "pretrain.method must be one of ['vicreg', 'jepa'], got 'byol'" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=jepa", "pretrain.encoder=resnet10"]) == 2
     assert "needs a ViT encoder" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.encoder=vit_tiny"]) == 2
@@ -182,12 +183,10 @@ class Interrupted(RuntimeError):
 def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, monkeypatch, workers):
     """Shuffle order from (seed, epoch) and masks from (seed, epoch, ids), in worker processes too:
     stopping after epoch 0 and rerunning the same command ends with the uninterrupted run's weights."""
-    from pdejepa.pipeline import pretrain
-
     cfg = load_config(ROOT / "configs" / "ijepa_shapes.yaml", [
         "data.num_train=32", "data.num_test=16", "pretrain.encoder=vit_nano", "pretrain.jepa.predictor=[24, 1, 2]",
         "pretrain.epochs=2", "pretrain.batch_size=8", "pretrain.accelerator=cpu", f"pretrain.num_workers={workers}"])
-    whole = pretrain(cfg, tmp_path / "whole", progress=False)
+    whole = pdejepa.pretrain(cfg, tmp_path / "whole", progress=False)
     start = JEPAPretraining.on_train_epoch_start
 
     def stop_at_epoch_1(self):
@@ -198,8 +197,8 @@ def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, mon
     with monkeypatch.context() as patch:
         patch.setattr(JEPAPretraining, "on_train_epoch_start", stop_at_epoch_1)
         with pytest.raises(Interrupted):
-            pretrain(cfg, tmp_path / "split", progress=False)
-    resumed = pretrain(cfg, tmp_path / "split", progress=False)
+            pdejepa.pretrain(cfg, tmp_path / "split", progress=False)
+    resumed = pdejepa.pretrain(cfg, tmp_path / "split", progress=False)
     a, b = (torch.load(c, weights_only=True)["state_dict"] for c in (whole, resumed))
     assert a.keys() == b.keys()
     for name in a:
@@ -207,18 +206,16 @@ def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, mon
 
 
 def test_pretraining_workers_are_checked():
-    from pdejepa.pipeline import pretraining_loader
-
     with pytest.raises(ValueError, match="pretrain.num_workers must be an int >= 0.*got 1.5"):
-        pretraining_loader(ShapesImages(4), load_config(None, ["pretrain.num_workers=1.5"]), None)
+        load_config(None, ["pretrain.num_workers=1.5"])
 
 
 def test_past_masks_are_for_videos_only():
-    from pdejepa.jepa_pipeline import jepa_masks
+    from pdejepa.pretraining import jepa_masks
 
-    cfg = load_config(None, ["pretrain.jepa.past=1"])
+    cfg = Experiment(load_config(None, ["pretrain.jepa.past=1"]))
     assert [m.past for m in jepa_masks(cfg, (2, 8, 8))] == [1, 1]
     with pytest.raises(ValueError, match=r"pretrain.jepa.past.*image \(token grid \(8, 8\)\).*got 1"):
         jepa_masks(cfg, (8, 8))
     with pytest.raises(ValueError, match="past must leave a later time position.*got 2"):
-        jepa_masks(load_config(None, ["pretrain.jepa.past=2"]), (2, 8, 8))
+        jepa_masks(Experiment(load_config(None, ["pretrain.jepa.past=2"])), (2, 8, 8))

@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from pdejepa.cli import main
-from pdejepa.pipeline import DEFAULTS, load_config
+import pdejepa
+from pdejepa.config import DEFAULTS, as_plain, load_config
+from pdejepa.experiment import Experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,11 +24,11 @@ def test_config_round_trip_and_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({"pretrain": {"epochs": 3, "strengths": {"space_shift": 2.0, "scaling": 0.1}}}))
     cfg = load_config(path, ["regress.seeds=[4, 5]", "pretrain.strengths.space_shift=1.0", "data.simulation.nx=64"])
-    assert cfg["pretrain"]["epochs"] == 3 and cfg["regress"]["seeds"] == [4, 5]
-    assert cfg["pretrain"]["strengths"] == {"space_shift": 1.0, "scaling": 0.1}  # YAML replaces, overrides extend
-    assert cfg["data"]["simulation"] == {**DEFAULTS["data"]["simulation"], "nx": 64}
+    assert cfg.pretrain.epochs == 3 and cfg.regress.seeds == (4, 5)
+    assert cfg.pretrain.strengths == {"space_shift": 1.0, "scaling": 0.1}  # YAML replaces, overrides extend
+    assert cfg.data.simulation == {**DEFAULTS["data"]["simulation"], "nx": 64}
     saved = tmp_path / "saved.yaml"
-    saved.write_text(yaml.safe_dump(cfg))
+    saved.write_text(yaml.safe_dump(as_plain(cfg)))
     assert load_config(saved) == cfg
     with pytest.raises(ValueError, match="pretrain.epoch"):
         load_config(None, ["pretrain.epoch=3"])
@@ -50,27 +52,23 @@ def test_pretrain_then_regress_from_the_cli(tmp_path, capsys):
 
 
 def test_a_dataset_file_made_for_another_config_is_refused(tmp_path):
-    from pdejepa.pipeline import dataset_files
-
     common = [f"data.dir={tmp_path}", *TINY]
-    dataset_files(load_config(None, common), progress=False)
+    assert Experiment(load_config(None, common), progress=False).files
     with pytest.raises(ValueError, match="another dataset"):
-        dataset_files(load_config(None, [*common, "data.simulation.nt=21"]), progress=False)
+        Experiment(load_config(None, [*common, "data.simulation.nt=21"]), progress=False).files
     with pytest.raises(ValueError, match="another dataset"):
-        dataset_files(load_config(None, [*common, "data.num_train=20"]), progress=False)
+        Experiment(load_config(None, [*common, "data.num_train=20"]), progress=False).files
 
 
 def test_pretrain_then_regress_on_2d_smoke(tmp_path):
     """The same pipeline on 2D flows: three fields per frame, flow-symmetry views, buoyancy labels."""
-    from pdejepa.pipeline import pretrain, regress
-
     cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", [
         f"data.dir={tmp_path / 'data'}", "data.num_train=8", "data.num_test=4",
         "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}", "pretrain.window=[2]", "pretrain.width=4",
         "pretrain.expander=[16, 16]", "pretrain.epochs=4", "pretrain.batch_size=4", "pretrain.accelerator=cpu",
         "regress.budgets=[1.0]", "regress.seeds=[0]", "regress.steps=2", "regress.batch_size=4"])
-    ckpt = pretrain(cfg, tmp_path / "pre", progress=False)
-    rows = regress(cfg, ckpt, tmp_path / "reg", progress=False)
+    ckpt = pdejepa.pretrain(cfg, tmp_path / "pre", progress=False)
+    rows = pdejepa.regress(cfg, ckpt, tmp_path / "reg", progress=False)
     assert {r["method"] for r in rows} == {"ssl_frozen", "supervised", "random_frozen"}
     assert all(r["nmse"] >= 0 for r in rows)
     speed = json.loads((tmp_path / "pre" / "throughput.json").read_text())
@@ -92,3 +90,18 @@ def test_ridge_probe_recovers_a_linear_law_and_does_not_overfit_few_labels():
     assert few["nmse"] < 0.9 and few["lambda"] > 1e-3  # regularised; ~20/64 of the signal is learnable
     noise = ridge_probe(h[:20], torch.randn(20, generator=g, dtype=torch.float64), h[500:], y[500:])
     assert noise["nmse"] < 1.5  # pure-noise labels: GCV shrinks towards the mean
+
+
+def test_jobs_keep_their_own_config_files_and_checkpoints_carry_the_encoder_signature(tmp_path):
+    from pdejepa.checkpoint import SIGNATURE_KEY, read_checkpoint
+
+    common = [f"data.dir={tmp_path / 'data'}", *TINY]
+    run = tmp_path / "run"
+    assert main(["pretrain", "--out", str(run), "--set", *common]) == 0
+    pretrain_config = (run / "config.yaml").read_bytes()
+    assert main(["regress", "--ckpt", str(run / "last.ckpt"), "--out", str(run), "--set", *common, "regress.steps=4"]) == 0
+    assert (run / "config.yaml").read_bytes() == pretrain_config  # the resume guard still sees the pretraining's config
+    assert yaml.safe_load((run / "regress_config.yaml").read_text())["regress"]["steps"] == 4
+    assert main(["pretrain", "--out", str(run), "--set", *common, "pretrain.epochs=2"]) == 0  # resumes, not refused
+    signature = read_checkpoint(run / "last.ckpt")[SIGNATURE_KEY]
+    assert signature["pretrain.width"] == 4 and signature["pretrain.window"] == [16, 32] and signature["input channels"] == 3

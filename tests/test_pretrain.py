@@ -24,7 +24,7 @@ def loader(tmp_path_factory):
 
 
 def module(**kw):
-    return VICRegPretraining(EQUATIONS["burgers"], STRENGTHS, window=(16, 32), view_params=("nu",), width=4, encoder="resnet10", expander_sizes=(32, 32), max_epochs=2, **kw)
+    return VICRegPretraining(equation=EQUATIONS["burgers"], strengths=STRENGTHS, window=(16, 32), view_params=("nu",), width=4, encoder="resnet10", expander_sizes=(32, 32), max_epochs=2, **kw)
 
 
 def trainer(tmp_path, **kw):

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pdejepa.data import MovingObjectsVideos, ShapesImages, save_gallery
-from pdejepa.data.procedural import DIRECTIONS, SHAPES, render
+from pdejepa.data.scenes import DIRECTIONS, SHAPES, render
 
 # analytic areas in units of the circumradius squared (see DISTANCES)
 AREAS = {"disc": math.pi, "square": 2.0, "triangle": 3 * math.sqrt(3) / 4, "cross": 2 * 1.9 * 0.6 - 0.6**2,

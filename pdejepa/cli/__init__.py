@@ -13,21 +13,43 @@ from .symmetries import add_symmetries
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdejepa", description="Self-supervised learning for PDE dynamics.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_demo, add_generate, add_plot, add_symmetries, add_learning):
         add(sub)
     return parser
 
 
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures that bad input causes (files, values, checkpoints): one line and exit 2, not a traceback."""
+    import pickle
+
+    import yaml
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    from solvers.errors import SimulationError
+
+    return (ValueError, OSError, SimulationError, yaml.YAMLError, pickle.UnpicklingError, EOFError, OverflowError,
+            MisconfigurationException)
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line; an error re-raised from a DataLoader worker keeps only its own message."""
+    text = str(err) or type(err).__name__
+    if "Original Traceback" in text:  # torch wraps a worker's exception with the worker's traceback
+        text = [line for line in text.splitlines() if line.strip()][-1].split(": ", 1)[-1]
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from solvers.generate import SimulationError
-
     try:
         return args.run(args)
-    except (ValueError, FileExistsError, FileNotFoundError, SimulationError) as err:
-        print(f"pdejepa {args.command}: error: {err}", file=sys.stderr)
+    except expected_errors() as err:
+        if args.debug:
+            raise
+        print(f"pdejepa {args.command}: error: {one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
         print(f"\n{err}", file=sys.stderr)

@@ -96,7 +96,10 @@ def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
     run = dict(RUN_DEFAULTS)
     run.update({k: recipe.pop(k) for k in RUN_KEYS if k in recipe})
     run.update({k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None})
-    params = dict(recipe.pop("params", {}) or {})
+    params = recipe.pop("params", {}) or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a mapping of parameter ranges such as {{nu: [0.05, 0.5]}}, got {params!r}")
+    params = dict(params)
     for symbol in args.symbols:
         value = getattr(args, symbol)
         if value is not None:

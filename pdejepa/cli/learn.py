@@ -1,88 +1,96 @@
-"""``pdejepa pretrain | regress | quickstart``: the self-supervised pipeline."""
+"""``pdejepa pretrain | regress | probe | timestep | quickstart``: the self-supervised jobs (argument parsing only)."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+TABLES = {"regress": "regression.md", "probe": "probe.md", "timestep": "timestep.md"}
+JOBS = {
+    "pretrain": "pretraining: VICReg on symmetry views of trajectories, or I-JEPA / V-JEPA (pretrain.method=jepa)",
+    "regress": "regress a physical parameter: frozen SSL probe vs supervised vs random init",
+    "probe": "classes of a procedural image/video set: frozen attentive and linear probes, JEPA vs random init",
+    "timestep": "FNO time-steppers conditioned on the frozen representation: none vs SSL vs oracle",
+}
+
+
+def config_keys() -> str:
+    """Every config field with its default, one ``section.field = value`` per line (for ``--help``)."""
+    from pdejepa.config import DEFAULTS, OPEN
+
+    def walk(node: dict, prefix: str) -> list[str]:
+        lines = []
+        for key, value in node.items():
+            if isinstance(value, dict) and key not in OPEN:  # a section; open fields print as one mapping
+                lines += walk(value, f"{prefix}{key}.")
+            else:
+                lines.append(f"  {prefix}{key} = {value}")
+        return lines
+
+    return "config fields (defaults; change with --set FIELD=VALUE or a --config YAML):\n" + "\n".join(walk(DEFAULTS, ""))
+
 
 def add_learning(sub: argparse._SubParsersAction) -> None:
-    for name, text in (("pretrain", "pretraining: VICReg on symmetry views of trajectories, or I-JEPA / V-JEPA (pretrain.method=jepa)"),
-                       ("regress", "regress a physical parameter: frozen SSL probe vs supervised vs random init"),
-                       ("probe", "classes of a procedural image/video set: frozen attentive and linear probes, JEPA vs random init")):
-        p = sub.add_parser(name, help=text)
+    epilog = config_keys()
+    for name, text in JOBS.items():
+        p = sub.add_parser(name, help=text, description=text, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_vicreg.yaml); defaults otherwise")
         p.add_argument("--out", type=Path, default=Path(f"results/{name}"), help="run folder (config, logs, checkpoints, tables)")
-        p.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="override fields, e.g. pretrain.epochs=5")
+        add_common(p)
         if name != "pretrain":
             p.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint")
-        p.set_defaults(run={"pretrain": run_pretrain, "regress": run_regress, "probe": run_probe}[name])
-    t = sub.add_parser("timestep", help="FNO time-steppers conditioned on the frozen representation: none vs SSL vs oracle")
-    t.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_timestep.yaml); defaults otherwise")
-    t.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint whose encoder gives the representation")
-    t.add_argument("--out", type=Path, default=Path("results/timestep"))
-    t.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="override fields, e.g. timestep.steps=500")
-    t.set_defaults(run=run_timestep)
-    q = sub.add_parser("quickstart", help="generate Burgers data, pretrain, regress viscosity, print the comparison")
+        p.set_defaults(run=run_job)
+    q = sub.add_parser("quickstart", help="generate Burgers data, pretrain, regress viscosity, print the comparison",
+                       epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("--out", type=Path, default=Path("results/quickstart"))
-    q.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE")
-    q.set_defaults(run=run_quickstart)
+    add_common(q)
+    q.set_defaults(run=run_quickstart, config=None)
 
 
-def require_checkpoint(path: Path) -> None:
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="override fields, e.g. pretrain.epochs=5 (values are YAML)")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as YAML and stop")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars or per-step lines (logs stay quiet)")
 
 
-def run_pretrain(args: argparse.Namespace) -> int:
-    from pdejepa.pipeline import load_config, pretrain
+def print_config(args: argparse.Namespace, overrides: list[str]) -> int:
+    import yaml
 
-    ckpt = pretrain(load_config(args.config, args.overrides), args.out)
-    print(f"checkpoint: {ckpt}")
+    from pdejepa.api import configure
+    from pdejepa.config import as_plain
+
+    print(yaml.safe_dump(as_plain(configure(args.config, overrides)), sort_keys=False), end="")
     return 0
 
 
-def run_regress(args: argparse.Namespace) -> int:
-    from pdejepa.pipeline import load_config, plot, regress, table
+def run_job(args: argparse.Namespace) -> int:
+    import pdejepa.api as api
+    from pdejepa.report import gap_closed
 
-    require_checkpoint(args.ckpt)
-    cfg = load_config(args.config, args.overrides)
-    rows = regress(cfg, args.ckpt, args.out)
-    md = table(rows, cfg["data"]["label"])
-    (args.out / "regression.md").write_text(md + "\n")
-    print(md)
-    print(f"plot: {plot(rows, args.out, cfg['data']['label'])}")
-    return 0
-
-
-def run_probe(args: argparse.Namespace) -> int:
-    from pdejepa.jepa_pipeline import chance_level, probe_classes, probe_table
-    from pdejepa.pipeline import load_config
-
-    require_checkpoint(args.ckpt)
-    cfg = load_config(args.config, args.overrides)
-    md = probe_table(probe_classes(cfg, args.ckpt, args.out), chance_level(cfg))
-    (args.out / "probe.md").write_text(md + "\n")
-    print(md)
+    if args.print_config:
+        return print_config(args, args.overrides)
+    if args.command == "pretrain":
+        ckpt = api.pretrain(args.config, args.out, overrides=args.overrides, progress=not args.no_progress)
+        print(f"checkpoint: {ckpt}")
+        return 0
+    job = {"regress": api.regress, "probe": api.probe, "timestep": api.timestep}[args.command]
+    rows = job(args.config, args.ckpt, args.out, overrides=args.overrides, progress=not args.no_progress)
+    print((args.out / TABLES[args.command]).read_text(), end="")
+    if args.command == "regress":
+        print(f"plot: {args.out / 'regression.png'}")
+    if args.command == "timestep":
+        cut, closed = gap_closed(rows)
+        print(f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% and closes {100 * closed:.0f}% of the gap "
+              "to the oracle")
+        print(f"plots: {args.out / 'rollout_nmse.png'}, {args.out / 'rollouts.png'}")
     return 0
 
 
 def run_quickstart(args: argparse.Namespace) -> int:
-    from pdejepa.pipeline import quickstart
+    from pdejepa.api import quickstart
 
-    print(quickstart(args.out, args.overrides))
-    return 0
-
-
-def run_timestep(args: argparse.Namespace) -> int:
-    from pdejepa.pipeline import load_config
-    from pdejepa.timestepping import gap_closed, timestep, timestep_table
-
-    require_checkpoint(args.ckpt)
-    rows = timestep(load_config(args.config, args.overrides), args.ckpt, args.out)
-    md = timestep_table(rows)
-    (args.out / "timestep.md").write_text(md + "\n")
-    cut, closed = gap_closed(rows)
-    print(md)
-    print(f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% and closes {100 * closed:.0f}% of the gap to the oracle")
-    print(f"plots: {args.out / 'rollout_nmse.png'}, {args.out / 'rollouts.png'}")
+    if args.print_config:
+        return print_config(args, [f"data.dir={args.out / 'data'}", *args.overrides])
+    print(quickstart(args.out, overrides=args.overrides, progress=not args.no_progress))
     return 0

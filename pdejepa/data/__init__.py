@@ -7,6 +7,8 @@ from .procedural import MovingObjectsVideos, ShapesImages, save_gallery
 from .trajectories import TrajectoryDataset, collate
 from .views import ViewMaker
 
+PROCEDURAL: dict[str, type] = {"shapes": ShapesImages, "moving-objects": MovingObjectsVideos}  # sets needing no download
+
 
 def make_views(equation: str, strengths: dict[str, float], window: tuple[int, ...], params: tuple[str, ...] = (),
                grid: dict[str, list[float]] | None = None, max_start: int | None = None, video: bool = False) -> ViewMaker | FlowViewMaker:
@@ -19,6 +21,6 @@ def make_views(equation: str, strengths: dict[str, float], window: tuple[int, ..
 
 
 __all__ = [
-    "FlowViewMaker", "MovingObjectsVideos", "ShapesImages", "TrajectoryDataset", "ViewMaker", "collate", "make_views",
+    "PROCEDURAL", "FlowViewMaker", "MovingObjectsVideos", "ShapesImages", "TrajectoryDataset", "ViewMaker", "collate", "make_views",
     "save_gallery",
 ]

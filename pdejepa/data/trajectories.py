@@ -19,6 +19,9 @@ class TrajectoryDataset(Dataset):
     (2D flows: ``("smoke", "vx", "vy")``) it is ``(time, field, y, x)``. ``L`` is the per-sample
     domain length where the file has one (1D), else NaN. File handles are opened lazily in each
     worker process.
+
+    Only complete files (attribute ``complete`` = 1) with finite labels are opened, and an item whose
+    fields hold NaN or Inf is refused when read: the error names the file, the variable and the sample.
     """
 
     def __init__(self, paths: str | os.PathLike | list, labels: tuple[str, ...] = (), fields: tuple[str, ...] = ("u",)) -> None:
@@ -33,8 +36,11 @@ class TrajectoryDataset(Dataset):
         for k, path in enumerate(self.paths):
             if not path.exists():
                 raise FileNotFoundError(f"{path} does not exist (a run still in progress leaves only {path.name}.partial)")
-            with h5py.File(path, "r") as f:
-                absent = [name for name in self.fields if name not in f]
+            with open_h5(path) as f:
+                if int(f.attrs.get("complete", 0)) != 1:
+                    raise ValueError(f"{path} is not a complete dataset (attribute complete != 1): an interrupted or foreign "
+                                     "file; finish it with 'pdejepa generate ... --resume' or regenerate it")
+                absent = [name for name in (*self.fields, "time", "sample") if name not in f]
                 if absent:
                     raise ValueError(f"{path} has no field(s) {absent}; it has {sorted(f.keys())}")
                 field = f[self.fields[0]]
@@ -48,7 +54,13 @@ class TrajectoryDataset(Dataset):
                 n = field.shape[0]
                 rows.append(np.stack([np.full(n, k), np.arange(n), f["sample"][:]], 1))
                 length = f["L"][:] if "L" in f else np.full(n, np.nan)
-                scalars.append(np.stack([length, *(f[name][:] for name in labels)], 1))  # 1-D: small, read once
+                values = np.stack([length, *(f[name][:] for name in labels)], 1)  # 1-D: small, read once
+                for j, name in enumerate(labels, 1):
+                    bad = np.flatnonzero(~np.isfinite(values[:, j]))
+                    if len(bad):
+                        raise ValueError(f"{path}: variable {name!r} is not finite ({values[bad[0], j]}) at sample "
+                                         f"{int(f['sample'][bad[0]])} (position {bad[0]}) and {len(bad) - 1} more")
+                scalars.append(values)
         self.index = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
         self.scalars = np.concatenate(scalars).astype(np.float64) if scalars else np.zeros((0, 1 + len(labels)))
 
@@ -58,14 +70,14 @@ class TrajectoryDataset(Dataset):
     def _file(self, k: int) -> h5py.File:
         key = (os.getpid(), k)
         if key not in self._files:
-            self._files[key] = h5py.File(self.paths[k], "r")
+            self._files[key] = open_h5(self.paths[k])
         return self._files[key]
 
     def __getitem__(self, i: int) -> dict:
         k, row, sample_id = (int(v) for v in self.index[i])
         t0, dt = self.meta[k]
         return {
-            "u": self._fields(self._file(k), row),
+            "u": self._fields(k, row, sample_id),
             "t0": t0,
             "dt": dt,
             "L": float(self.scalars[i, 0]),
@@ -73,10 +85,13 @@ class TrajectoryDataset(Dataset):
             "labels": torch.from_numpy(self.scalars[i, 1:].astype(np.float32)),
         }
 
-    def _fields(self, f: h5py.File, row: int) -> torch.Tensor:
-        if len(self.fields) == 1:
-            return torch.from_numpy(np.asarray(f[self.fields[0]][row], dtype=np.float32))
-        return torch.from_numpy(np.stack([np.asarray(f[name][row], dtype=np.float32) for name in self.fields], axis=1))
+    def _fields(self, k: int, row: int, sample_id: int) -> torch.Tensor:
+        f = self._file(k)
+        arrays = [np.asarray(f[name][row], dtype=np.float32) for name in self.fields]
+        for name, a in zip(self.fields, arrays):
+            if not np.isfinite(a).all():  # a NaN must stop training here, not poison the weights silently
+                raise ValueError(f"{self.paths[k]}: variable {name!r} holds NaN or Inf at sample {sample_id} (position {row})")
+        return torch.from_numpy(arrays[0] if len(arrays) == 1 else np.stack(arrays, axis=1))
 
     def label_values(self, name: str) -> np.ndarray:
         """The per-sample variable ``name`` of every item, in dataset order, without reading any field."""
@@ -90,6 +105,14 @@ class TrajectoryDataset(Dataset):
         state = dict(self.__dict__)
         state["_files"] = {}
         return state
+
+
+def open_h5(path: Path) -> h5py.File:
+    """``path`` opened read-only; a truncated or foreign file is a ValueError naming it."""
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path} is not a readable HDF5 dataset: {' '.join(str(err).split())}") from None
 
 
 def collate(items: list[dict]) -> dict:

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..progress import progress_bar
+
 
 def _check_tokens(tokens: torch.Tensor, dim: int) -> None:
     if tokens.ndim != 3 or tokens.shape[-1] != dim:
@@ -58,13 +60,19 @@ class LinearProbe(nn.Module):
         return self.head(self.norm(tokens.mean(dim=1)))
 
 
+def batch_input(batch: dict) -> torch.Tensor:
+    """The encoder input of a procedural batch."""
+    return batch["x"]
+
+
 @torch.no_grad()
-def frozen_tokens(encoder: nn.Module, loader: Iterable[dict],
-                  inputs: Callable[[dict], torch.Tensor] = lambda batch: batch["x"]) -> tuple[torch.Tensor, torch.Tensor]:
+def frozen_tokens(encoder: nn.Module, loader: Iterable[dict], inputs: Callable[[dict], torch.Tensor] = batch_input,
+                  progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Run ``encoder`` (in eval mode, no gradients) over ``loader``; return CPU ``tokens (N, n, dim)`` and ``labels (N,)``.
 
     Samples keep the loader's order; the encoder's weights, buffers and train/eval mode are left as found.
-    Inputs go to the device of the encoder's first parameter (CPU for a parameter-free encoder).
+    Inputs go to the device of the encoder's first parameter (CPU for a parameter-free encoder); a progress
+    bar on stderr when ``progress``.
     """
     param = next(encoder.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
@@ -72,7 +80,7 @@ def frozen_tokens(encoder: nn.Module, loader: Iterable[dict],
     encoder.eval()  # BatchNorm statistics and dropout must not move while we only read features
     try:
         tokens, labels = [], []
-        for batch in loader:
+        for batch in progress_bar(loader, desc="encoding", enabled=progress):
             tokens.append(encoder(inputs(batch).to(device)).float().cpu())
             labels.append(torch.as_tensor(batch["label"]).long().cpu())
     finally:

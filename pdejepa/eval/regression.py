@@ -9,6 +9,7 @@ from torch import nn
 
 from ..data.views import ViewMaker
 from ..models import ResNet
+from ..progress import progress_bar
 
 
 @dataclass
@@ -90,11 +91,13 @@ class RegressionModule(L.LightningModule):
 
 
 @torch.no_grad()
-def encode(encoder: ResNet, loader, views: ViewMaker, label_index: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frozen representations ``(N, dim)`` of un-augmented windows and the raw labels ``(N,)``."""
+def encode(encoder: ResNet, loader, views: ViewMaker, label_index: int = 0,
+           progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frozen representations ``(N, dim)`` of un-augmented windows and the raw labels ``(N,)``; a progress bar
+    on stderr when ``progress``."""
     encoder.eval()
     hs, ys = [], []
-    for batch in loader:
+    for batch in progress_bar(loader, desc="encoding", enabled=progress):
         hs.append(encoder(views(batch, seed=0, augment=False)).double())
         ys.append(batch["labels"][:, label_index].double())
     return torch.cat(hs), torch.cat(ys)

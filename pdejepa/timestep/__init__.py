@@ -2,4 +2,6 @@
 from .film import FiLM
 from .stepper import CONDITIONINGS, ConditionedFNO
 
-__all__ = ["CONDITIONINGS", "ConditionedFNO", "FiLM"]
+VARIANTS = ("none", "ssl", "oracle")  # the steppers the time-stepping job compares: no, SSL and true-parameter conditioning
+
+__all__ = ["CONDITIONINGS", "ConditionedFNO", "FiLM", "VARIANTS"]

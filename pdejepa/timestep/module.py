@@ -44,7 +44,7 @@ class TimeStepping(L.LightningModule):
     AdamW with a cosine-annealed learning rate over the run.
     """
 
-    def __init__(self, n_modes: tuple[int, ...], fields: int, history: int, horizon: int, hidden: int = 32, n_layers: int = 4,
+    def __init__(self, *, n_modes: tuple[int, ...], fields: int, history: int, horizon: int, hidden: int = 32, n_layers: int = 4,
                  conditioning: str = "none", cond_dim: int = 0, lr: float = 1e-3, weight_decay: float = 1e-4) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -42,6 +42,7 @@ class JEPAPretraining(L.LightningModule):
 
     def __init__(
         self,
+        *,
         encoder: str = "vit_micro",
         input_size: tuple[int, ...] = (32, 32),
         in_channels: int = 3,
@@ -121,7 +122,7 @@ class JEPAPretraining(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         """New masks every epoch: tell the collator the epoch. Lightning builds each later epoch's
         iterator, and so each worker's copy of the collator, after this hook; the first epoch of a
-        resumed run is announced before (:func:`pdejepa.pipeline.announce_resume`)."""
+        resumed run is announced before (:func:`pdejepa.fitting.announce_resume`)."""
         collate = getattr(self.trainer.train_dataloader, "collate_fn", None)
         if hasattr(collate, "set_epoch"):
             collate.set_epoch(self.current_epoch)

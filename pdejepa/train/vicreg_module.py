@@ -33,6 +33,7 @@ class VICRegPretraining(L.LightningModule):
 
     def __init__(
         self,
+        *,
         equation: str,
         strengths: dict[str, float],
         window: tuple[int, int] = (32, 64),

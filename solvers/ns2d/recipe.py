@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..dataset import to_json
-from ..generate import BlowUpError
+from ..errors import BlowUpError
 from ..noise import smooth_noise
 from .buoyancy import SmokePlume
 from .config import FORMULA, NAME, BuoyancyConfig, draw_inputs
@@ -43,7 +43,10 @@ class BuoyancyRecipe:
 
     def coord_attrs(self) -> dict[str, dict[str, str]]:
         return {
-            "time": {"long_name": "time", "units": "time units (frame k after (skip_nt + 1 + k) * substeps steps of dt)"},
+            "time": {
+                "long_name": "time",
+                "units": "time units (frame k after (skip_nt + 1 + k) * substeps steps of dt)",
+            },
             "x": {"long_name": "x (cell centres)", "units": "length units"},
             "y": {"long_name": "y (cell centres, buoyancy points to +y)", "units": "length units"},
             "sample": {"long_name": "global trajectory index"},
@@ -64,7 +67,9 @@ class BuoyancyRecipe:
             "ny": cfg.ny,
             "Lx": cfg.Lx,
             "Ly": cfg.Ly,
-            "initial_condition": f"|PhiFlow-style Noise(scale={cfg.noise_scale}, smoothness={cfg.noise_smoothness})|, velocity at rest",
+            "initial_condition": (
+                f"|PhiFlow-style Noise(scale={cfg.noise_scale}, smoothness={cfg.noise_smoothness})|, velocity at rest"
+            ),
             "parameter_ranges": to_json({k: list(v) for k, v in cfg.params.items()}),
         }
 
@@ -76,7 +81,8 @@ class BuoyancyRecipe:
     def initial_smoke(self, draws: np.ndarray, device: torch.device) -> torch.Tensor:
         """``(n, ny, nx)`` float64 initial smoke from white-noise draws ``(n, 2, ny, nx)``."""
         cfg = self.cfg
-        noise = smooth_noise(torch.as_tensor(draws, device=device), cfg.Ly, cfg.Lx, cfg.noise_scale, cfg.noise_smoothness)
+        white = torch.as_tensor(draws, device=device)
+        noise = smooth_noise(white, cfg.Ly, cfg.Lx, cfg.noise_scale, cfg.noise_smoothness)
         return noise.abs()
 
     def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:

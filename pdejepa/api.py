@@ -1,0 +1,118 @@
+"""The Python API: the CLI's verbs as typed functions (``pdejepa.generate``, ``pdejepa.pretrain``, ...).
+
+A ``config`` argument is a :class:`~pdejepa.config.Config`, a YAML path, a mapping of the fields to change,
+or None (the defaults); ``overrides`` are ``"section.field=value"`` strings as on the command line.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from solvers.generate import Shard, dataset_registry
+from solvers.generate import generate as write_dataset
+from symmetries.registry import equation_text
+from symmetries.report import symmetries_of
+
+from .checkpoint import require_checkpoint
+from .config import Config, load_config, resolve
+from .experiment import Experiment
+from .pretraining import pretrain as run_pretraining
+from .probing import chance_level, probe_classes
+from .regression import regress as run_regression
+from .report import probe_table, regression_plot, regression_table, timestep_table
+from .timestepping import timestep as run_timestepping
+
+ConfigLike = Config | dict | str | os.PathLike | None
+
+
+def configure(config: ConfigLike = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """A checked :class:`Config` from any ``config`` form and command-line style ``overrides``."""
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(config, overrides)
+    return resolve(config, overrides)
+
+
+def generate(equation: str, num: int, out: str | os.PathLike, *, seed: int = 0, device: str = "cpu",
+             batch_size: int = 256, shard: str | None = None, resume: bool = False, overwrite: bool = False,
+             progress: bool = True, open_dataset: bool = False, **settings: Any) -> Path | xr.Dataset:
+    """Simulate ``num`` trajectories of ``equation`` (``burgers``, ``ks``, ``kdv``, ``heat``, ``ns-buoyancy``) into the
+    HDF5 file ``out``; ``settings`` override the recipe's defaults (``nx=128``, ``params={"nu": [0.1, 0.2]}``).
+    Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset``."""
+    registry = dataset_registry()
+    if equation not in registry:
+        raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(registry)}")
+    recipe = registry[equation](equation).updated(**settings).validate()
+    path = write_dataset(recipe, num=num, out=Path(out), seed=seed, device=device, batch_size=batch_size,
+                         shard=Shard.parse(shard), resume=resume, overwrite=overwrite, progress=progress)
+    return load_dataset(path) if open_dataset else path
+
+
+def load_dataset(path: str | os.PathLike | list) -> xr.Dataset:
+    """A dataset file (or a list of shards) as a lazy :class:`xarray.Dataset`."""
+    if isinstance(path, (list, tuple)):
+        return xr.open_mfdataset([str(p) for p in path], engine="h5netcdf")
+    return xr.open_dataset(path, engine="h5netcdf")
+
+
+def derive_symmetries(equation: str, *, use_cache: bool = True) -> dict[str, Any]:
+    """Lie point symmetries of an evolution equation (text such as ``"u_t = nu*u_xx"`` or a registered name):
+    generators, group elements, commutators and infinite families, as plain data."""
+    return symmetries_of(equation_text(equation), use_cache=use_cache)
+
+
+def pretrain(config: ConfigLike = None, out: str | os.PathLike = "results/pretrain", *,
+             overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> Path:
+    """Pretrain (VICReg or JEPA, by ``pretrain.method``) into the run folder ``out``; returns the checkpoint.
+    Rerunning with the same ``out`` resumes exactly."""
+    return run_pretraining(Experiment(configure(config, overrides), progress), Path(out))
+
+
+def regress(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/regress", *,
+            overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+    """Regress ``data.label`` from the frozen encoder of ``ckpt`` against supervised and random-init baselines;
+    writes ``regression.md``, ``regression.json`` and ``regression.png`` to ``out`` and returns the rows."""
+    cfg, out, ckpt = configure(config, overrides), Path(out), require_checkpoint(ckpt)
+    rows = run_regression(Experiment(cfg, progress), ckpt, out)
+    (out / "regression.md").write_text(regression_table(rows, cfg.data.label) + "\n")
+    regression_plot(rows, out, cfg.data.label)
+    return rows
+
+
+def probe(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/probe", *,
+          overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+    """Class probes on the frozen tokens of a JEPA checkpoint (procedural sets); writes ``probe.md``."""
+    exp = Experiment(configure(config, overrides), progress)
+    rows = probe_classes(exp, require_checkpoint(ckpt), Path(out))
+    (Path(out) / "probe.md").write_text(probe_table(rows, chance_level(exp)) + "\n")
+    return rows
+
+
+def timestep(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/timestep", *,
+             overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+    """FNO steppers conditioned on nothing, on the frozen representation of ``ckpt`` and on the true
+    parameter; writes ``timestep.md``, ``timestep.json`` and plots to ``out``."""
+    exp = Experiment(configure(config, overrides), progress)
+    rows = run_timestepping(exp, require_checkpoint(ckpt), Path(out))
+    (Path(out) / "timestep.md").write_text(timestep_table(rows) + "\n")
+    return rows
+
+
+def quickstart(out: str | os.PathLike = "results/quickstart", *, overrides: list[str] | tuple[str, ...] = (),
+               progress: bool = True) -> str:
+    """Generate a small Burgers set, pretrain, regress viscosity; write table, plot, config, checkpoint.
+    Returns the Markdown table with the wall time."""
+    out = Path(out)
+    start = time.perf_counter()
+    overrides = [f"data.dir={out / 'data'}", *overrides]
+    ckpt = pretrain(None, out, overrides=overrides, progress=progress)
+    rows = regress(None, ckpt, out, overrides=overrides, progress=progress)
+    table = regression_table(rows, configure(None, overrides).data.label)
+    return table + f"\n\n(wall time {time.perf_counter() - start:.0f} s; results in {out})"
+
+
+__all__ = ["Config", "configure", "derive_symmetries", "generate", "load_config", "load_dataset", "pretrain", "probe",
+           "quickstart", "regress", "timestep"]

@@ -1,0 +1,235 @@
+"""The experiment config: its typed schema and defaults, merging YAML and ``a.b=value`` overrides, load and save.
+
+One nested mapping drives every job (sections ``data``, ``pretrain``, ``regress``, ``probe``, ``timestep``).
+Each section is a frozen dataclass whose annotations are the schema: :func:`load_config` merges defaults <
+YAML < overrides, then checks every field's type and range once, so a bad value is named where it is read
+(``pretrain.epochs must be an int >= 1, got -1``) and never reaches a trainer.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from solvers.ns2d import NAME as FLOW_DATASET
+
+from .checks import check_seeds
+from .data import PROCEDURAL
+from .eval.labels import check_budgets
+from .schema import Rules, build
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "pretrain.method": ("vicreg", "jepa"),
+    "pretrain.jepa.loss": ("smooth_l1", "l1"),
+    "regress.head": ("linear", "mlp"),
+    "timestep.conditioning": ("film", "channels"),
+    "pretrain.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
+}
+MEMBERS: dict[str, tuple[str, ...]] = {  # list fields: a non-empty list of distinct entries from these
+    "regress.methods": ("ssl_frozen", "supervised", "random_frozen"),
+    "probe.probes": ("attentive", "linear"),
+}
+RULES = Rules(choices=CHOICES, members=MEMBERS, lower={  # int fields that may be 0 (every other int is a count >= 1)
+    "data.seed": 0, "pretrain.seed": 0, "pretrain.num_workers": 0, "pretrain.max_start": 0, "pretrain.jepa.past": 0,
+    "regress.seeds": 0, "probe.seeds": 0, "timestep.seeds": 0,
+}, lists={**{f"{job}.seeds": check_seeds for job in ("regress", "probe", "timestep")},
+          **{f"{job}.budgets": check_budgets for job in ("regress", "probe")}})
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    equation: str = "burgers"
+    dir: str = "data"
+    num_train: int = 1024
+    num_test: int = 256
+    seed: int = 0
+    simulation: dict = field(default_factory=lambda: {"nx": 256, "params": {"nu": [0.1, 0.5]}})
+    label: str = "nu"
+    log_label: bool = True
+
+
+@dataclass(frozen=True)
+class JEPAConfig:
+    """I-JEPA / V-JEPA: warmup-cosine ``lr`` (start, peak, final), cosine ``weight_decay`` (start, end), linear
+    ``ema`` momentum; ``symmetries`` also applies ``pretrain.strengths`` to PDE views; ``past`` (videos): 0 is
+    V-JEPA's masks, ``p`` makes the first ``p`` token time steps the context and puts the targets after them."""
+
+    patch_size: int = 4
+    tubelet_size: int = 2
+    predictor: tuple[int, int, int] = (96, 2, 3)
+    loss: str = "smooth_l1"
+    var_weight: float = 0.0
+    lr: tuple[float, float, float] = (2e-4, 1e-3, 1e-6)
+    warmup: float = 0.1
+    weight_decay: tuple[float, float] = (0.04, 0.4)
+    ema: tuple[float, float] = (0.996, 1.0)
+    symmetries: bool = False
+    past: int = 0
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """``num_workers``: DataLoader worker processes (the batches are the same for any count)."""
+
+    method: str = "vicreg"
+    encoder: str = "resnet10"
+    width: int = 16
+    small_input: bool = False
+    window: tuple[int, ...] = (32, 256)
+    max_start: int | None = None
+    expander: tuple[int, ...] = (256, 256, 256)
+    strengths: dict = field(default_factory=lambda: {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2,
+                                                     "cole_hopf": 0.5})
+    epochs: int = 75
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    accelerator: str = "auto"
+    devices: int | str | tuple[int, ...] = 1
+    num_nodes: int = 1
+    num_workers: int = 0
+    jepa: JEPAConfig = field(default_factory=JEPAConfig)
+
+
+@dataclass(frozen=True)
+class RegressConfig:
+    budgets: tuple[float, ...] = (0.05, 0.2, 1.0)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    steps: int = 200
+    batch_size: int = 32
+    lr: float = 2e-3
+    head: str = "linear"
+    methods: tuple[str, ...] = ("ssl_frozen", "supervised", "random_frozen")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    probes: tuple[str, ...] = ("attentive", "linear")
+    budgets: tuple[float, ...] = (1.0,)
+    steps: int = 1000
+    batch_size: int = 128
+    lr: float = 1e-3
+    seeds: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class TimestepConfig:
+    history: int = 1
+    horizon: int = 5
+    modes: int = 16
+    hidden: int = 32
+    layers: int = 4
+    conditioning: str = "film"
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 2e-3
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    regress: RegressConfig = field(default_factory=RegressConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    timestep: TimestepConfig = field(default_factory=TimestepConfig)
+
+
+def as_plain(value: Any) -> Any:
+    """Dataclasses and tuples as the dicts and lists YAML writes."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    return value
+
+
+DEFAULTS: dict[str, Any] = as_plain(Config())
+OPEN = ("strengths", "params", "simulation")  # fields whose keys depend on the dataset: checked by the dataset's recipe
+
+
+def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -> dict:
+    """``base`` with ``update`` merged in; unknown keys are an error naming them.
+
+    An open field (:data:`OPEN`) is replaced as a whole by a YAML file (Burgers' strengths must not
+    leak into a KS experiment) but extended key by key with ``extend_open`` (command-line overrides).
+    """
+    if not isinstance(update, dict):
+        raise ValueError(f"config section {path.rstrip('.') or '(top)'} must be a mapping, got {update!r}")
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        where = f"{path}{key}"
+        if key not in out and not (extend_open and path.rstrip(".").split(".")[-1] in OPEN):
+            raise ValueError(f"unknown config field {where!r}; allowed here: {sorted(out)}")
+        if isinstance(out.get(key), dict) and isinstance(value, dict) and (key not in OPEN or extend_open):
+            out[key] = merge(out[key], value, where + ".", extend_open)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: str | Path) -> Any:
+    """A YAML file's content; a missing file or bad YAML is a ValueError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid YAML: {' '.join(str(err).split())}") from None
+
+
+def parse_value(text: str, key: str) -> Any:
+    """An override's value read as YAML (``5``, ``[1, 2]``, ``{nx: 64}``)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"override {key}={text!r} is not a YAML value: {' '.join(str(err).split())}") from None
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Defaults < YAML < ``a.b=value`` overrides (values parsed as YAML), checked against the schema."""
+    return resolve(read_yaml(path) if path else {}, overrides)
+
+
+def resolve(config: Config | dict | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """A checked :class:`Config` from a config or a (partial) mapping of fields, with ``a.b=value`` overrides."""
+    cfg = merge(DEFAULTS, as_plain(config) if isinstance(config, Config) else (config or {}))
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like section.field=value")
+        key, value = item.split("=", 1)
+        nested: dict = {}
+        node = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = parse_value(value, key)
+        cfg = merge(cfg, nested, extend_open=True)
+    checked = build(Config, cfg, "", RULES)
+    check_consistency(checked)
+    return checked
+
+
+def save_config(cfg: Config, out: Path, name: str = "config.yaml") -> Path:
+    """Write ``cfg`` as ``out/name`` (each job its own file: a regression never rewrites a pretraining's)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(yaml.safe_dump(as_plain(cfg), sort_keys=False))
+    return path
+
+
+def check_consistency(cfg: Config) -> None:
+    """Checks across fields: the view window fits the data's kind."""
+    d, p = cfg.data, cfg.pretrain
+    if d.equation not in PROCEDURAL:
+        expected = ("frames",) if d.equation == FLOW_DATASET else ("frames", "points")
+        if len(p.window) != len(expected):
+            raise ValueError(f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}")

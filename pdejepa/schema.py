@@ -1,0 +1,119 @@
+"""Typed construction of frozen dataclasses from plain mappings (YAML): every field checked once.
+
+The annotations are the schema (``int``, ``float``, ``bool``, ``str``, ``dict``, ``tuple[...]``, unions with
+``None``, nested dataclasses); :class:`Rules` adds what types cannot say (choices, list members, lower
+bounds, list-wide checks). Errors are one ValueError naming the field's dotted path, its value and what
+is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .checks import check_count
+
+FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # PyYAML reads 2e-3 as text: accept it as a float
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Per dotted field path: ``choices`` of a string, ``members`` allowed in a list of strings, ``lower``
+    bound of an int (default 1: a count), ``lists`` checks of a whole list (called with the value, the path)."""
+
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lower: dict[str, int] = field(default_factory=dict)
+    lists: dict[str, Callable[[Any, str], Any]] = field(default_factory=dict)
+
+
+def build(cls: type, values: dict, path: str, rules: Rules) -> Any:
+    """``cls(**values)`` with every field checked (``path``: the dotted prefix of its fields)."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        name = f"{path}{f.name}"
+        kwargs[f.name] = check_field(name, values[f.name], hints[f.name], rules)
+    return cls(**kwargs)
+
+
+def check_field(name: str, value: Any, hint: Any, rules: Rules) -> Any:
+    """``value`` converted to ``hint`` (a dataclass, int, float, bool, str, dict, tuples, unions), else ValueError."""
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a mapping of fields, got {value!r}")
+        return build(hint, value, f"{name}.", rules)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return check_field(name, value, option, rules)
+            except ValueError as err:
+                errors.append(str(err))
+        raise ValueError(errors[0] if len(errors) == 1 else f"{name} must be one of {describe(hint)}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{name} must be a list ({describe(hint)}), got {value!r}")
+        fixed = len(args) != 2 or args[1] is not Ellipsis
+        if fixed and len(value) != len(args):
+            raise ValueError(f"{name} must be a list of {len(args)} values ({describe(hint)}), got {value!r}")
+        if not value:
+            raise ValueError(f"{name} must not be empty, got {value!r}")
+        if name in rules.members:  # list-wide rules first, so the error shows the value as written
+            check_members(name, value, rules.members[name])
+        if name in rules.lists:
+            rules.lists[name](value, name)
+        return tuple(check_field(f"{name}[{i}]", v, args[i] if fixed else args[0], rules) for i, v in enumerate(value))
+    if hint is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a mapping, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        return check_count(name, value, low=rules.lower.get(name.split("[")[0], 1))
+    if hint is float:
+        return check_float(name, value)
+    if hint is str:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        if name in rules.choices and value not in rules.choices[name]:
+            raise ValueError(f"{name} must be one of {list(rules.choices[name])}, got {value!r}")
+        return value
+    raise TypeError(f"schema of {name}: unsupported type {hint!r}")  # a bug in the schema, not in the input
+
+
+def check_float(name: str, value: Any) -> float:
+    """A finite number (YAML's ``2e-3``, read as text, included); learning rates and the like must be >= 0."""
+    if isinstance(value, str) and FLOAT_TEXT.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_members(name: str, items: list | tuple, allowed: tuple[str, ...]) -> None:
+    unknown = [v for v in items if not isinstance(v, str) or v not in allowed]
+    if unknown or len(set(items)) != len(items):
+        raise ValueError(f"{name} must be a non-empty list of distinct entries of {list(allowed)}, got {list(items)!r}")
+
+
+def describe(hint: Any) -> str:
+    """A type as a user reads it: ``int``, ``list of int``, ``int or none``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join("none" if a is type(None) else describe(a) for a in args)
+    if origin is tuple:
+        return f"list of {describe(args[0])}" if len(args) == 2 and args[1] is Ellipsis else \
+            "[" + ", ".join(describe(a) for a in args) + "]"
+    return getattr(hint, "__name__", str(hint))
