@@ -19,6 +19,8 @@ demo: setup
 	$(BIN)/pdejepa quickstart --out results/quickstart
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 test-all: setup

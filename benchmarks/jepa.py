@@ -8,15 +8,17 @@ Tasks (one experiment config each, any field overridable with --set):
   videos  V-JEPA on procedural moving objects (configs/vjepa_moving.yaml): the same for the direction
           of motion;
   ns      V-JEPA (configs/vjepa_ns.yaml) and VICReg + flow symmetries (configs/ns_vicreg.yaml) pretrained
-          for the same number of steps (20 epochs unless --ns-set says otherwise) on the same smoke trajectories, then frozen linear (ridge) probes of
-          buoyancy at 5%, 20% and 100% of the labels, each against its own random-init encoder
-          (NMSE, mean +- std over 3 label subsets).
+          for the same number of steps (20 epochs unless --ns-set says otherwise) on the same smoke trajectories,
+          then frozen linear (ridge) probes of buoyancy at 5%, 20% and 100% of the labels, each against its own
+          random-init encoder (NMSE, mean +- std over 3 label subsets).
 Also printed: pretraining throughput, the share of step time spent waiting for data, wall times.
 
     python benchmarks/jepa.py                                  # CPU-sized: all three tasks
     python benchmarks/jepa.py --tasks videos --set pretrain.epochs=200 pretrain.num_workers=8   # V-JEPA at GPU length
-    python benchmarks/jepa.py --tasks ns --ns-set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192 pretrain.epochs=50 pretrain.num_workers=8   # GPU-sized
+    python benchmarks/jepa.py --tasks ns --ns-set data.simulation.nx=128 data.simulation.ny=128 \\
+        data.num_train=8192 pretrain.epochs=50 pretrain.num_workers=8   # GPU-sized
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from benchmarks.machine_info import machine_lines  # noqa: E402
-import pdejepa  # noqa: E402
-from pdejepa.config import load_config  # noqa: E402
-from pdejepa.experiment import Experiment  # noqa: E402
+from benchmarks.machine_info import machine_lines
+import pdejepa
+from pdejepa.config import load_config
+from pdejepa.experiment import Experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -39,8 +41,10 @@ CONFIGS = ROOT / "configs"
 def throughput(run: Path) -> str:
     speed = json.loads((run / "throughput.json").read_text())
     util = speed["gpu_utilisation_percent"]
-    return (f"{speed['samples_per_s']:.1f} samples/s, data wait {100 * speed['data_wait_fraction']:.1f}% of step time"
-            + (f", GPU utilisation {util:.0f}%" if util is not None else ""))
+    return (
+        f"{speed['samples_per_s']:.1f} samples/s, data wait {100 * speed['data_wait_fraction']:.1f}% of step time"
+        + (f", GPU utilisation {util:.0f}%" if util is not None else "")
+    )
 
 
 def procedural_task(config: str, overrides: list[str], out: Path) -> str:
@@ -53,13 +57,16 @@ def procedural_task(config: str, overrides: list[str], out: Path) -> str:
     md = (run / "probe.md").read_text().strip()
     p, d = cfg.pretrain, cfg.data
     steps = p.epochs * (d.num_train // p.batch_size)
-    return "\n".join([
-        f"## {config}: {d.equation} ({d.num_train} train / {d.num_test} test), {p.encoder}, {steps} steps of {p.batch_size}, "
-        f"probes trained {cfg.probe.steps} steps on frozen tokens; test accuracy",
-        md,
-        f"pretraining: {throughput(run)}",
-        f"wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s",
-    ])
+    return "\n".join(
+        [
+            f"## {config}: {d.equation} ({d.num_train} train / {d.num_test} test), {p.encoder}, "
+            f"{steps} steps of {p.batch_size}, "
+            f"probes trained {cfg.probe.steps} steps on frozen tokens; test accuracy",
+            md,
+            f"pretraining: {throughput(run)}",
+            f"wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s",
+        ]
+    )
 
 
 def ns_task(overrides: list[str], out: Path) -> str:
@@ -79,9 +86,13 @@ def ns_task(overrides: list[str], out: Path) -> str:
         (run / "regression.md").write_text(md + "\n")
         p, d = cfg.pretrain, cfg.data
         steps = p.epochs * (d.num_train // p.batch_size)
-        lines += [f"### {name}: {p.method}, {p.encoder}, window {list(p.window)}, {steps} steps of {p.batch_size} "
-                  f"({d.num_train} train / {d.num_test} test, {d.simulation})", md,
-                  f"pretraining: {throughput(run)}; wall time: pretraining {t_pretrain:.0f} s, probes {time.perf_counter() - start - t_pretrain:.0f} s"]
+        lines += [
+            f"### {name}: {p.method}, {p.encoder}, window {list(p.window)}, {steps} steps of {p.batch_size} "
+            f"({d.num_train} train / {d.num_test} test, {d.simulation})",
+            md,
+            f"pretraining: {throughput(run)}; wall time: pretraining {t_pretrain:.0f} s, "
+            f"probes {time.perf_counter() - start - t_pretrain:.0f} s",
+        ]
     return "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries\n" + "\n\n".join(lines)
 
 
@@ -89,8 +100,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["images", "videos", "ns"], choices=["images", "videos", "ns"])
     parser.add_argument("--out", type=Path, default=Path("results/benchmarks/jepa"))
-    parser.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for images and videos")
-    parser.add_argument("--ns-set", dest="ns_overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for both ns runs")
+    parser.add_argument(
+        "--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for images and videos"
+    )
+    parser.add_argument(
+        "--ns-set", dest="ns_overrides", nargs="+", default=[], metavar="KEY=VALUE", help="overrides for both ns runs"
+    )
     args = parser.parse_args()
     print("\n".join(machine_lines("lightning")), flush=True)
     start = time.perf_counter()
@@ -98,7 +113,9 @@ def main() -> None:
         if task == "ns":
             report = ns_task(args.ns_overrides, args.out)
         else:
-            report = procedural_task("ijepa_shapes.yaml" if task == "images" else "vjepa_moving.yaml", args.overrides, args.out)
+            report = procedural_task(
+                "ijepa_shapes.yaml" if task == "images" else "vjepa_moving.yaml", args.overrides, args.out
+            )
         print("\n" + report, flush=True)
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
 

@@ -1,4 +1,5 @@
 """The machine a benchmark ran on, printed at the top of its output (shared by every benchmark)."""
+
 from __future__ import annotations
 
 import datetime
@@ -35,7 +36,7 @@ def machine_lines(*libraries: str) -> list[str]:
             from importlib.metadata import version
 
             versions.append(f"{name} {version(name)}")
-        except Exception:  # noqa: BLE001 - a missing peer is reported, not fatal
+        except Exception:  # a missing peer is reported, not fatal
             versions.append(f"{name} not installed")
     lines = [
         f"date: {datetime.date.today().isoformat()}",

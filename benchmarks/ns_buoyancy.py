@@ -26,7 +26,7 @@ velocity a zero ``StaggeredGrid`` with ``extrapolation.ZERO``; 8 + 56 = 64 steps
 
 Both start from the same initial smoke (ours, fed to PhiFlow as a ``CenteredGrid``) and the
 same buoyancy for trajectories ``0..--phiflow-num - 1`` of seed 0. Each operator agrees with
-PhiFlow's to round-off (``tests/test_ns_buoyancy.py``), and both pressure solves are exact,
+PhiFlow's to round-off (``tests/solvers/test_ns_projection.py``), and both pressure solves are exact,
 so the trajectories should agree up to round-off amplified by the plume's instabilities.
 As a yardstick for that amplification the table also shows **ours against ours** with the
 initial smoke perturbed by a relative 1e-6 (about what a 1e-5 CG tolerance leaves per step).
@@ -40,6 +40,7 @@ On a GPU: ``python benchmarks/ns_buoyancy.py --device cuda --batch 1024 --phiflo
 also writes 2048 trajectories end to end (about 22 GiB of float32 in a temporary folder: the
 full 26,624 take about 290 GiB) and projects the time of the full set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,10 +56,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from benchmarks.machine_info import cpu_name  # noqa: E402
+from benchmarks.machine_info import cpu_name
 
-from solvers.ns2d import BuoyancyConfig, SmokePlume, draw_inputs  # noqa: E402
-from solvers.ns2d.recipe import BuoyancyRecipe  # noqa: E402
+from solvers.ns2d import BuoyancyConfig, SmokePlume, draw_inputs
+from solvers.ns2d.recipe import BuoyancyRecipe
 
 
 def machine(threads: int) -> list[str]:
@@ -69,7 +70,8 @@ def machine(threads: int) -> list[str]:
     return [
         f"date: {datetime.date.today().isoformat()}",
         f"machine: {cpu}, {cores} cores available to this process, {platform.system()} {platform.machine()}",
-        f"python {platform.python_version()}, torch {torch.__version__} ({threads} threads), numpy {np.__version__}, phiflow {phi.__version__}",
+        f"python {platform.python_version()}, torch {torch.__version__} ({threads} threads), "
+        f"numpy {np.__version__}, phiflow {phi.__version__}",
     ]
 
 
@@ -107,9 +109,16 @@ def run_phiflow(
 
 
 def run_ours(
-    cfg: BuoyancyConfig, s0: torch.Tensor, buoyancy: np.ndarray, nu: np.ndarray, steps: int, device: torch.device = torch.device("cpu")
+    cfg: BuoyancyConfig,
+    s0: torch.Tensor,
+    buoyancy: np.ndarray,
+    nu: np.ndarray,
+    steps: int,
+    device: torch.device = torch.device("cpu"),
 ) -> dict[str, np.ndarray]:
-    r = SmokePlume(cfg.grid, cfg.dt, device).run(s0.to(device), torch.as_tensor(buoyancy), torch.as_tensor(nu), frames=steps)
+    r = SmokePlume(cfg.grid, cfg.dt, device).run(
+        s0.to(device), torch.as_tensor(buoyancy), torch.as_tensor(nu), frames=steps
+    )
     return {"smoke": r.smoke.cpu().numpy(), "vx": r.vx.cpu().numpy(), "vy": r.vy.cpu().numpy()}
 
 
@@ -155,12 +164,17 @@ def print_comparison(cfg: BuoyancyConfig, phi_stats, ours_stats, pert_stats, eve
         one = rel(ours_stats[name][:, stored], phi_stats[name][:, stored])
         pert = rel(pert_stats[name][:, stored], ours_stats[name][:, stored])
         lines.append(
-            f"{label:>21}, relative difference over the stored frames: ours vs PhiFlow: ensemble mean max {ens.max():.1e} "
-            f"(time average {ens.mean():.1e}), single trajectories max {one.max():.1e}; ours vs perturbed ours: single max {pert.max():.1e}"
+            f"{label:>21}, relative difference over the stored frames: ours vs PhiFlow: "
+            f"ensemble mean max {ens.max():.1e} (time average {ens.mean():.1e}), "
+            f"single trajectories max {one.max():.1e}; ours vs perturbed ours: single max {pert.max():.1e}"
         )
-    drift = (phi_stats["mass"][:, -1] / phi_stats["mass"][:, 0] - 1, ours_stats["mass"][:, -1] / ours_stats["mass"][:, 0] - 1)
+    drift = (
+        phi_stats["mass"][:, -1] / phi_stats["mass"][:, 0] - 1,
+        ours_stats["mass"][:, -1] / ours_stats["mass"][:, 0] - 1,
+    )
     lines.append(
-        f"total smoke from step 1 to {len(t)} (semi-Lagrangian is not conservative): PhiFlow {np.round(100 * drift[0], 1).tolist()}%, "
+        f"total smoke from step 1 to {len(t)} (semi-Lagrangian is not conservative): "
+        f"PhiFlow {np.round(100 * drift[0], 1).tolist()}%, "
         f"ours {np.round(100 * drift[1], 1).tolist()}%"
     )
     return lines
@@ -169,10 +183,17 @@ def print_comparison(cfg: BuoyancyConfig, phi_stats, ours_stats, pert_stats, eve
 def field_differences(phi_runs, ours_runs, pert_runs, steps: list[int]) -> list[str]:
     lines = []
     for k in sorted(set(steps)):
-        d = [np.linalg.norm(o["smoke"][k] - p["smoke"][k]) / np.linalg.norm(p["smoke"][k]) for p, o in zip(phi_runs, ours_runs)]
-        q = [np.linalg.norm(q["smoke"][k] - o["smoke"][k]) / np.linalg.norm(o["smoke"][k]) for o, q in zip(ours_runs, pert_runs)]
+        d = [
+            np.linalg.norm(o["smoke"][k] - p["smoke"][k]) / np.linalg.norm(p["smoke"][k])
+            for p, o in zip(phi_runs, ours_runs)
+        ]
+        q = [
+            np.linalg.norm(q["smoke"][k] - o["smoke"][k]) / np.linalg.norm(o["smoke"][k])
+            for o, q in zip(ours_runs, pert_runs)
+        ]
         lines.append(
-            f"step {k + 1:>2}: relative L2 difference of the smoke field, ours vs PhiFlow {', '.join(f'{x:.1e}' for x in d)}; "
+            f"step {k + 1:>2}: relative L2 difference of the smoke field, "
+            f"ours vs PhiFlow {', '.join(f'{x:.1e}' for x in d)}; "
             f"ours vs perturbed ours {', '.join(f'{x:.1e}' for x in q)}"
         )
     return lines
@@ -197,18 +218,30 @@ def save_figure(cfg, phi_runs, ours_runs, phi_stats, ours_stats, pert_stats, pat
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"{name}, t={t[k]:.1f}", fontsize=8)
-    for col, (name, label) in enumerate((("com_y", "plume centre-of-mass height"), ("kinetic", "kinetic energy"), ("mass", "total smoke"))):
+    for col, (name, label) in enumerate(
+        (("com_y", "plume centre-of-mass height"), ("kinetic", "kinetic energy"), ("mass", "total smoke"))
+    ):
         ax = fig.add_subplot(grid[2, 2 * col : 2 * col + 2])
         for i in range(phi_stats[name].shape[0]):
             ax.plot(t, phi_stats[name][i], color=f"C{i}", lw=2, alpha=0.5, label="PhiFlow" if i == 0 else None)
             ax.plot(t, ours_stats[name][i], color=f"C{i}", lw=1, ls="--", label="pdejepa" if i == 0 else None)
-            ax.plot(t, pert_stats[name][i], color=f"C{i}", lw=0.7, ls=":", label="pdejepa, smoke x (1 + 1e-6 noise)" if i == 0 else None)
+            ax.plot(
+                t,
+                pert_stats[name][i],
+                color=f"C{i}",
+                lw=0.7,
+                ls=":",
+                label="pdejepa, smoke x (1 + 1e-6 noise)" if i == 0 else None,
+            )
         ax.axvline(t[min(cfg.skip_nt, steps - 1)], color="grey", lw=0.5)
         ax.set_xlabel("t")
         ax.set_title(label, fontsize=9)
         if col == 0:
             ax.legend(fontsize=7)
-    fig.suptitle(f"trajectory 0 (top: PhiFlow, middle: pdejepa); curves: trajectories 0..{phi_stats['com_y'].shape[0] - 1}", fontsize=10)
+    fig.suptitle(
+        f"trajectory 0 (top: PhiFlow, middle: pdejepa); curves: trajectories 0..{phi_stats['com_y'].shape[0] - 1}",
+        fontsize=10,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -219,13 +252,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--nx", type=int, default=128, help="cells per side (the box stays 32 x 32)")
     p.add_argument("--steps", type=int, default=64, help="solver steps (the standard recipe: 8 skipped + 56 stored)")
-    p.add_argument("--phiflow-num", type=int, default=3, help="trajectories run in PhiFlow (one at a time) and compared")
+    p.add_argument(
+        "--phiflow-num", type=int, default=3, help="trajectories run in PhiFlow (one at a time) and compared"
+    )
     p.add_argument("--batch", type=int, default=32, help="trajectories in our timed batch")
     p.add_argument("--threads", type=int, default=min(2, torch.get_num_threads()), help="torch threads")
-    p.add_argument("--cg-tol", type=float, default=1e-5, help="tolerance of the PhiFlow CG timing run (relative and absolute)")
+    p.add_argument(
+        "--cg-tol", type=float, default=1e-5, help="tolerance of the PhiFlow CG timing run (relative and absolute)"
+    )
     p.add_argument("--cg-steps", type=int, default=16, help="steps of the PhiFlow CG timing run on trajectory 0")
     p.add_argument("--device", default="cpu", help="device of our solver (PhiFlow runs on the CPU)")
-    p.add_argument("--dataset", type=int, default=0, help="also write this many trajectories end to end with solvers.generate and time it")
+    p.add_argument(
+        "--dataset",
+        type=int,
+        default=0,
+        help="also write this many trajectories end to end with solvers.generate and time it",
+    )
     p.add_argument("--out", type=Path, default=Path("results/benchmarks/ns_buoyancy"), help="folder for the PNG")
     return p.parse_args(argv)
 
@@ -235,7 +277,9 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_ours(cfg: BuoyancyConfig, s0: torch.Tensor, buoyancy: np.ndarray, nu: np.ndarray, steps: int, device: torch.device):
+def time_ours(
+    cfg: BuoyancyConfig, s0: torch.Tensor, buoyancy: np.ndarray, nu: np.ndarray, steps: int, device: torch.device
+):
     sync(device)
     start = time.perf_counter()
     run = run_ours(cfg, s0, buoyancy, nu, steps, device)
@@ -272,8 +316,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"GPU: {torch.cuda.get_device_name(device)}")
     print(f"load average at start (1/5/15 min): {load()}")
     print(
-        f"recipe: {cfg.nx} x {cfg.ny} cells on {cfg.Lx:g} x {cfg.Ly:g}, dt={cfg.dt}, nu={cfg.params['nu'][0]}, buoyancy U{list(cfg.params['buoyancy'])}, "
-        f"{args.steps} steps per trajectory (standard: {cfg.skip_nt} skipped + {cfg.nt} stored = {cfg.skip_nt + cfg.nt}), seed 0"
+        f"recipe: {cfg.nx} x {cfg.ny} cells on {cfg.Lx:g} x {cfg.Ly:g}, dt={cfg.dt}, nu={cfg.params['nu'][0]}, "
+        f"buoyancy U{list(cfg.params['buoyancy'])}, {args.steps} steps per trajectory "
+        f"(standard: {cfg.skip_nt} skipped + {cfg.nt} stored = {cfg.skip_nt + cfg.nt}), seed 0"
     )
     num = max(args.batch, args.phiflow_num, 1)
     params, draws = draw_inputs(cfg, 0, np.arange(num))
@@ -306,8 +351,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"time per trajectory ({args.steps} steps):")
     if k:
         phi_time = float(np.mean(phi_times))
-        print(f"  PhiFlow {phi_time:8.2f} s   (numpy backend, float64, default pressure solve (direct), one at a time; {np.round(phi_times, 1).tolist()} s)")
-        print(f"  PhiFlow {cg_step * args.steps:8.2f} s   (the same with CG to {args.cg_tol:g}: {cg_step:.3f} s per step over {args.cg_steps} steps{cg_note}, times {args.steps})")
+        print(
+            f"  PhiFlow {phi_time:8.2f} s   (numpy backend, float64, default pressure solve (direct), "
+            f"one at a time; {np.round(phi_times, 1).tolist()} s)"
+        )
+        print(
+            f"  PhiFlow {cg_step * args.steps:8.2f} s   (the same with CG to {args.cg_tol:g}: "
+            f"{cg_step:.3f} s per step over {args.cg_steps} steps{cg_note}, times {args.steps})"
+        )
     else:
         phi_time = float("nan")
     where = f"{args.threads} threads" if device.type == "cpu" else str(device)
@@ -315,7 +366,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  pdejepa {ours_time:8.3f} s   (batch of {args.batch}, float64, {where}){ratio(ours_time)}")
     print(f"  pdejepa {ours_single:8.3f} s   (a single trajectory)                {ratio(ours_single)}")
     if k:
-        print(f"  ratio to PhiFlow with CG: batch {cg_step * args.steps / ours_time:.0f}x, single {cg_step * args.steps / ours_single:.0f}x")
+        print(
+            f"  ratio to PhiFlow with CG: batch {cg_step * args.steps / ours_time:.0f}x, "
+            f"single {cg_step * args.steps / ours_single:.0f}x"
+        )
     cfl = max(np.abs(ours_batch["vx"]).max(), np.abs(ours_batch["vy"]).max()) * cfg.dt / cfg.grid.hx
     print(f"  largest CFL number in our batch: {cfl:.1f} cells per step (centred velocity)")
 
@@ -330,13 +384,21 @@ def main(argv: list[str] | None = None) -> None:
         ours_stats = {n: np.stack([statistics(cfg, r)[n] for r in ours_runs]) for n in ("com_y", "kinetic", "mass")}
         pert_stats = {n: np.stack([statistics(cfg, r)[n] for r in pert_runs]) for n in ("com_y", "kinetic", "mass")}
         print()
-        print(f"plume statistics, mean over trajectories 0..{k - 1} (buoyancy {np.round(b[:k], 3).tolist()}); "
-              "'diff': ours vs PhiFlow, 'ours~': ours vs ours with smoke x (1 + 1e-6 noise)")
-        for line in print_comparison(cfg, phi_stats, ours_stats, pert_stats, every=8, first=min(cfg.skip_nt + 1, args.steps)):
+        print(
+            f"plume statistics, mean over trajectories 0..{k - 1} (buoyancy {np.round(b[:k], 3).tolist()}); "
+            "'diff': ours vs PhiFlow, 'ours~': ours vs ours with smoke x (1 + 1e-6 noise)"
+        )
+        for line in print_comparison(
+            cfg, phi_stats, ours_stats, pert_stats, every=8, first=min(cfg.skip_nt + 1, args.steps)
+        ):
             print(line)
-        for line in field_differences(phi_runs, ours_runs, pert_runs, [min(cfg.skip_nt, args.steps - 1), min(args.steps, 24) - 1, args.steps - 1]):
+        for line in field_differences(
+            phi_runs, ours_runs, pert_runs, [min(cfg.skip_nt, args.steps - 1), min(args.steps, 24) - 1, args.steps - 1]
+        ):
             print(line)
-        png = save_figure(cfg, phi_runs, ours_runs, phi_stats, ours_stats, pert_stats, args.out / f"ns_buoyancy_{cfg.nx}.png")
+        png = save_figure(
+            cfg, phi_runs, ours_runs, phi_stats, ours_stats, pert_stats, args.out / f"ns_buoyancy_{cfg.nx}.png"
+        )
         print(f"figure: {png}")
     if args.dataset:
         print()

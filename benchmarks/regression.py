@@ -11,9 +11,11 @@ Also printed: pretraining throughput (samples/s), the fraction of training time 
 data, what the on-device symmetry views cost, GPU utilisation on CUDA, and wall times.
 
     python benchmarks/regression.py                       # Burgers viscosity, KS length, NS buoyancy
-    python benchmarks/regression.py --tasks ns --set data.simulation.nx=128 data.simulation.ny=128 data.num_train=8192 pretrain.num_workers=8   # GPU-sized
+    python benchmarks/regression.py --tasks ns --set data.simulation.nx=128 data.simulation.ny=128 \\
+        data.num_train=8192 pretrain.num_workers=8   # GPU-sized
     python benchmarks/regression.py --tasks burgers --set pretrain.epochs=10   # any config field
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import torch  # noqa: E402
+import torch
 
-from benchmarks.machine_info import machine_lines  # noqa: E402
-from pdejepa.data import collate  # noqa: E402
-import pdejepa  # noqa: E402
-from pdejepa.config import Config, load_config  # noqa: E402
-from pdejepa.experiment import Experiment  # noqa: E402
+from benchmarks.machine_info import machine_lines
+from pdejepa.data import collate
+import pdejepa
+from pdejepa.config import Config, load_config
+from pdejepa.experiment import Experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = {
@@ -73,7 +75,7 @@ def run_task(name: str, overrides: list[str], out: Path) -> str:
     t_data = time.perf_counter() - start
     ckpt = pdejepa.pretrain(cfg, run, progress=False)
     t_pretrain = time.perf_counter() - start - t_data
-    rows = pdejepa.regress(cfg, ckpt, run)
+    pdejepa.regress(cfg, ckpt, run)
     t_regress = time.perf_counter() - start - t_data - t_pretrain
     md = (run / "regression.md").read_text().strip()
     speed = json.loads((run / "throughput.json").read_text())
@@ -84,8 +86,10 @@ def run_task(name: str, overrides: list[str], out: Path) -> str:
         f"{p.encoder} width {p.width}, window {list(p.window)}, {steps} pretraining steps of {p.batch_size}, "
         f"supervised {cfg.regress.steps} steps of {cfg.regress.batch_size})",
         md,
-        f"pretraining: {speed['samples_per_s']:.1f} samples/s (two views each), data wait {100 * speed['data_wait_fraction']:.1f}% of step time, "
-        f"symmetry views {1e3 * per_view_pair:.2f} ms per sample = {100 * per_view_pair * speed['samples_per_s']:.0f}% of step time"
+        f"pretraining: {speed['samples_per_s']:.1f} samples/s (two views each), "
+        f"data wait {100 * speed['data_wait_fraction']:.1f}% of step time, "
+        f"symmetry views {1e3 * per_view_pair:.2f} ms per sample = "
+        f"{100 * per_view_pair * speed['samples_per_s']:.0f}% of step time"
         + (f", GPU utilisation {util:.0f}%" if util is not None else ""),
         f"wall time: data {t_data:.0f} s, pretraining {t_pretrain:.0f} s, regression {t_regress:.0f} s",
     ]

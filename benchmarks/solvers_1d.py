@@ -50,6 +50,7 @@ trajectories (10k by default) with the default recipe is written end to end with
 
 Run from the repository root: ``python benchmarks/solvers_1d.py`` (about 1.5 minutes on 2 otherwise idle cores).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,10 +72,10 @@ from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from benchmarks.machine_info import cpu_name  # noqa: E402
+from benchmarks.machine_info import cpu_name
 
-from solvers import SimulationConfig, draw_inputs, simulate  # noqa: E402
-from solvers.integrate import substeps  # noqa: E402
+from solvers import SimulationConfig, draw_inputs, simulate
+from solvers.integrate import substeps
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
 # comparable to pdejepa's at its default dt (see RESULTS.md); 'RK45' is stability
@@ -156,7 +157,9 @@ def run_pdejepa(
     return result.u.cpu().numpy(), seconds
 
 
-def reference(cfg: SimulationConfig, params: dict[str, np.ndarray], draws: np.ndarray, device: torch.device) -> np.ndarray:
+def reference(
+    cfg: SimulationConfig, params: dict[str, np.ndarray], draws: np.ndarray, device: torch.device
+) -> np.ndarray:
     """pdejepa at ``2 nx`` and ``dt / 8``, subsampled to the stored grid.
 
     Untimed; on the CPU it runs single-threaded: a small batch gains little from a
@@ -260,7 +263,16 @@ def exponax_stepper(exponax: Any, name: str, L: float, nx: int, h: float, p: Any
         return exponax.stepper.Burgers(1, L, nx, h, diffusivity=p, convection_scale=1.0, conservative=True, **common)
     if name == "kdv":
         return exponax.stepper.KortewegDeVries(
-            1, L, nx, h, convection_scale=1.0, conservative=True, dispersivity=1.0, diffusivity=0.0, hyper_diffusivity=0.0, **common
+            1,
+            L,
+            nx,
+            h,
+            convection_scale=1.0,
+            conservative=True,
+            dispersivity=1.0,
+            diffusivity=0.0,
+            hyper_diffusivity=0.0,
+            **common,
         )
     raise ValueError(f"no exponax mapping for {name!r}")
 
@@ -316,7 +328,8 @@ def machine(device: torch.device, jax_mod: Any | None, exponax_mod: Any | None) 
     lines = [
         f"date: {datetime.date.today().isoformat()}",
         f"machine: {cpu}, {cores} cores available to this process, {platform.system()} {platform.machine()}",
-        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}, scipy {scipy.__version__}",
+        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"numpy {np.__version__}, scipy {scipy.__version__}",
     ]
     if jax_mod is not None:
         version = getattr(exponax_mod, "__version__", None)
@@ -346,7 +359,9 @@ def print_table(rows: list[Row]) -> None:
 # ----------------------------------------------------------------------------- main
 
 
-def bench_equation(name: str, args: argparse.Namespace, device: torch.device, mods: tuple[Any, Any, Any] | None) -> list[Row]:
+def bench_equation(
+    name: str, args: argparse.Namespace, device: torch.device, mods: tuple[Any, Any, Any] | None
+) -> list[Row]:
     cfg = recipe(name, HORIZONS[name])
     params, draws = inputs(cfg, args.num, args.seed)
     n_ref = min(args.ref_num, args.num)
@@ -358,7 +373,11 @@ def bench_equation(name: str, args: argparse.Namespace, device: torch.device, mo
     )
     start = time.perf_counter()
     ref = reference(cfg, {k: v[:n_ref] for k, v in params.items()}, draws[:n_ref], device)
-    print(f"reference: pdejepa at nx={2 * cfg.nx}, dt={cfg.dt / 8:g} for {n_ref} trajectories ({time.perf_counter() - start:.1f} s)", flush=True)
+    print(
+        f"reference: pdejepa at nx={2 * cfg.nx}, dt={cfg.dt / 8:g} for {n_ref} trajectories "
+        f"({time.perf_counter() - start:.1f} s)",
+        flush=True,
+    )
 
     rows = []
     run_pdejepa(cfg, {k: v[: min(8, args.num)] for k, v in params.items()}, draws[:8], device)  # warm-up
@@ -367,7 +386,9 @@ def bench_equation(name: str, args: argparse.Namespace, device: torch.device, mo
         ours, seconds = run_pdejepa(cfg, params, draws, device)
         best = min(best, seconds)
     threads = f"{torch.get_num_threads()} torch threads" if device.type == "cpu" else str(device)
-    rows.append(Row(name, "pdejepa", args.num, args.num / best, max_rel_error(ours, ref), f"one batched call, {threads}"))
+    rows.append(
+        Row(name, "pdejepa", args.num, args.num / best, max_rel_error(ours, ref), f"one batched call, {threads}")
+    )
     print(f"pdejepa: {args.num} trajectories in {best:.2f} s (best of {args.repeats})", flush=True)
 
     if mods is not None:
@@ -375,18 +396,40 @@ def bench_equation(name: str, args: argparse.Namespace, device: torch.device, mo
         agree = max_rel_error(u, ours)
         verdict = "same method: OK" if agree < 1e-6 else "DISAGREE"
         print(
-            f"exponax: {args.num} trajectories in {seconds:.2f} s (best of {args.repeats}, compile {compile_s:.1f} s excluded); "
+            f"exponax: {args.num} trajectories in {seconds:.2f} s "
+            f"(best of {args.repeats}, compile {compile_s:.1f} s excluded); "
             f"max rel diff to pdejepa over the batch {agree:.1e} ({verdict})",
             flush=True,
         )
-        rows.append(Row(name, "exponax", args.num, args.num / seconds, max_rel_error(u, ref), f"jit(vmap), diff to pdejepa {agree:.0e}"))
+        rows.append(
+            Row(
+                name,
+                "exponax",
+                args.num,
+                args.num / seconds,
+                max_rel_error(u, ref),
+                f"jit(vmap), diff to pdejepa {agree:.0e}",
+            )
+        )
 
     if args.classical > 0:
         n = min(args.classical, args.num)
         u, seconds, how = run_classical(cfg, {k: v[:n] for k, v in params.items()}, draws[:n], args.repeats)
-        print(f"classical: {n} trajectories one at a time in {seconds:.2f} s (best of {args.repeats} each; {how})", flush=True)
+        print(
+            f"classical: {n} trajectories one at a time in {seconds:.2f} s (best of {args.repeats} each; {how})",
+            flush=True,
+        )
         same = max_rel_error(ours[:n], ref[:n])
-        rows.append(Row(name, "solve_ivp", 1, n / seconds, max_rel_error(u, ref[:n]), f"{how}; {n} traj (pdejepa on them: {same:.1e})"))
+        rows.append(
+            Row(
+                name,
+                "solve_ivp",
+                1,
+                n / seconds,
+                max_rel_error(u, ref[:n]),
+                f"{how}; {n} traj (pdejepa on them: {same:.1e})",
+            )
+        )
     return rows
 
 
@@ -403,8 +446,9 @@ def bench_dataset(num: int, batch: int, device: torch.device) -> str:
         seconds = time.perf_counter() - start
         size = path.stat().st_size / 2**20
     return (
-        f"KS dataset, default recipe (nx={cfg.nx}, dt={cfg.dt:g}, t_end={cfg.t_end:g}, {cfg.nt} frames), {num} trajectories "
-        f"end to end with solvers.generate.generate on {device} (batch {batch}): {seconds:.1f} s, {num / seconds:.0f} traj/s, "
+        f"KS dataset, default recipe (nx={cfg.nx}, dt={cfg.dt:g}, t_end={cfg.t_end:g}, {cfg.nt} frames), "
+        f"{num} trajectories end to end with solvers.generate.generate on {device} (batch {batch}): "
+        f"{seconds:.1f} s, {num / seconds:.0f} traj/s, "
         f"{size:.0f} MiB written; goal < 60 s: {'met' if seconds < 60 else 'NOT met'}"
     )
 
@@ -412,14 +456,28 @@ def bench_dataset(num: int, batch: int, device: torch.device) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="torch device for pdejepa: cpu (default) or cuda")
-    parser.add_argument("--num", type=int, default=None, help="batch of the batched solvers (default 256 on cpu, 4096 on cuda)")
-    parser.add_argument("--equations", nargs="+", default=["ks", "burgers", "kdv"], choices=sorted(CLASSICAL), help="equations to compare (default: all three)")
+    parser.add_argument(
+        "--num", type=int, default=None, help="batch of the batched solvers (default 256 on cpu, 4096 on cuda)"
+    )
+    parser.add_argument(
+        "--equations",
+        nargs="+",
+        default=["ks", "burgers", "kdv"],
+        choices=sorted(CLASSICAL),
+        help="equations to compare (default: all three)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores available)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each solver (default 3); the best counts")
-    parser.add_argument("--ref-num", type=int, default=16, help="trajectories checked against the reference (default 16)")
-    parser.add_argument("--classical", type=int, default=None, help="solve_ivp trajectories timed (default 2 on cpu, 0 on cuda)")
+    parser.add_argument(
+        "--ref-num", type=int, default=16, help="trajectories checked against the reference (default 16)"
+    )
+    parser.add_argument(
+        "--classical", type=int, default=None, help="solve_ivp trajectories timed (default 2 on cpu, 0 on cuda)"
+    )
     parser.add_argument("--no-exponax", action="store_true", help="skip exponax even if installed")
-    parser.add_argument("--dataset", type=int, default=None, help="KS dataset size timed end to end (default 10000 on cuda, 0 on cpu)")
+    parser.add_argument(
+        "--dataset", type=int, default=None, help="KS dataset size timed end to end (default 10000 on cuda, 0 on cpu)"
+    )
     parser.add_argument("--dataset-batch", type=int, default=2048, help="batch size of the dataset run (default 2048)")
     parser.add_argument("--seed", type=int, default=0, help="seed of draw_inputs (default 0)")
     return parser.parse_args(argv)

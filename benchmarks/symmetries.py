@@ -10,6 +10,7 @@ residual check that the augmented data still solves the equation.
 
     python benchmarks/symmetries.py [--device cpu|cuda] [--batch 64 256 1024]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,8 @@ from pathlib import Path
 
 # this file shares its name with the package it measures: keep its folder off the import path
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: the packages and benchmarks.machine_info
+# the repository root: the packages and benchmarks.machine_info
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
@@ -32,8 +34,14 @@ from symmetries.residual import pde_residual  # noqa: E402
 from symmetries.jets import EvolutionEquation  # noqa: E402
 from symmetries.transforms import GridTrajectories  # noqa: E402
 
-STRENGTHS = {"space_shift": 3.0, "galilean_boost": 0.5, "scaling": 0.2, "amplitude_scaling": 0.3,
-             "superposition": 0.3, "cole_hopf": 0.5}
+STRENGTHS = {
+    "space_shift": 3.0,
+    "galilean_boost": 0.5,
+    "scaling": 0.2,
+    "amplitude_scaling": 0.3,
+    "superposition": 0.3,
+    "cole_hopf": 0.5,
+}
 
 
 def bench_derivation() -> None:
@@ -42,7 +50,10 @@ def bench_derivation() -> None:
     for name, text in EQUATIONS.items():
         start = time.perf_counter()
         data = describe(text)
-        print(f"{name:10s} {time.perf_counter() - start:8.2f}  {len(data['generators']):10d}  {len(data['infinite_families'])}")
+        print(
+            f"{name:10s} {time.perf_counter() - start:8.2f}  "
+            f"{len(data['generators']):10d}  {len(data['infinite_families'])}"
+        )
 
 
 def bench_augmentation(device: str, batches: list[int], nt: int = 32, nx: int = 256) -> None:
@@ -59,8 +70,13 @@ def bench_augmentation(device: str, batches: list[int], nt: int = 32, nx: int = 
         for batch in batches:
             index = torch.zeros(batch, dtype=torch.long)
             d = source.select(index)
-            d = GridTrajectories(d.u[:, :nt, ::stride].contiguous().to(device), d.t0.to(device), d.dt.to(device), d.L.to(device),
-                                 {k: v.to(device) for k, v in d.params.items()})
+            d = GridTrajectories(
+                d.u[:, :nt, ::stride].contiguous().to(device),
+                d.t0.to(device),
+                d.dt.to(device),
+                d.L.to(device),
+                {k: v.to(device) for k, v in d.params.items()},
+            )
             ids = torch.arange(batch)
             aug(d, seed=0, ids=ids)  # warm-up
             if device.startswith("cuda"):
@@ -81,7 +97,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, nargs="+", default=[64, 256, 1024])
     args = parser.parse_args()
-    print(f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads; torch {torch.__version__}; {time.strftime('%Y-%m-%d')}")
+    print(
+        f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads; "
+        f"torch {torch.__version__}; {time.strftime('%Y-%m-%d')}"
+    )
     bench_derivation()
     bench_augmentation(args.device, args.batch)
 

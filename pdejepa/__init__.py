@@ -11,6 +11,7 @@ The learning core (encoders, VICReg/JEPA objectives, training, probes) lives her
 (``generate``, ``load_dataset``, ``derive_symmetries``, ``pretrain``, ``regress``, ``probe``, ``timestep``,
 ``quickstart``, ``configure``, ``load_config``, ``Config``; see :mod:`pdejepa.api`).
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -22,8 +23,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-API = ("Config", "configure", "derive_symmetries", "generate", "load_config", "load_dataset", "pretrain", "probe",
-       "quickstart", "regress", "timestep")
+API = (
+    "Config",
+    "configure",
+    "derive_symmetries",
+    "generate",
+    "load_config",
+    "load_dataset",
+    "pretrain",
+    "probe",
+    "quickstart",
+    "regress",
+    "timestep",
+)
 
 
 def __getattr__(name: str) -> Any:

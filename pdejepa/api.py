@@ -3,6 +3,7 @@
 A ``config`` argument is a :class:`~pdejepa.config.Config`, a YAML path, a mapping of the fields to change,
 or None (the defaults); ``overrides`` are ``"section.field=value"`` strings as on the command line.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,9 +37,21 @@ def configure(config: ConfigLike = None, overrides: list[str] | tuple[str, ...] 
     return resolve(config, overrides)
 
 
-def generate(equation: str, num: int, out: str | os.PathLike, *, seed: int = 0, device: str = "cpu",
-             batch_size: int = 256, shard: str | None = None, resume: bool = False, overwrite: bool = False,
-             progress: bool = True, open_dataset: bool = False, **settings: Any) -> Path | xr.Dataset:
+def generate(
+    equation: str,
+    num: int,
+    out: str | os.PathLike,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_size: int = 256,
+    shard: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    open_dataset: bool = False,
+    **settings: Any,
+) -> Path | xr.Dataset:
     """Simulate ``num`` trajectories of ``equation`` (``burgers``, ``ks``, ``kdv``, ``heat``, ``ns-buoyancy``) into the
     HDF5 file ``out``; ``settings`` override the recipe's defaults (``nx=128``, ``params={"nu": [0.1, 0.2]}``).
     Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset``."""
@@ -46,8 +59,18 @@ def generate(equation: str, num: int, out: str | os.PathLike, *, seed: int = 0, 
     if equation not in registry:
         raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(registry)}")
     recipe = registry[equation](equation).updated(**settings).validate()
-    path = write_dataset(recipe, num=num, out=Path(out), seed=seed, device=device, batch_size=batch_size,
-                         shard=Shard.parse(shard), resume=resume, overwrite=overwrite, progress=progress)
+    path = write_dataset(
+        recipe,
+        num=num,
+        out=Path(out),
+        seed=seed,
+        device=device,
+        batch_size=batch_size,
+        shard=Shard.parse(shard),
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress,
+    )
     return load_dataset(path) if open_dataset else path
 
 
@@ -64,15 +87,26 @@ def derive_symmetries(equation: str, *, use_cache: bool = True) -> dict[str, Any
     return symmetries_of(equation_text(equation), use_cache=use_cache)
 
 
-def pretrain(config: ConfigLike = None, out: str | os.PathLike = "results/pretrain", *,
-             overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> Path:
+def pretrain(
+    config: ConfigLike = None,
+    out: str | os.PathLike = "results/pretrain",
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: bool = True,
+) -> Path:
     """Pretrain (VICReg or JEPA, by ``pretrain.method``) into the run folder ``out``; returns the checkpoint.
     Rerunning with the same ``out`` resumes exactly."""
     return run_pretraining(Experiment(configure(config, overrides), progress), Path(out))
 
 
-def regress(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/regress", *,
-            overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+def regress(
+    config: ConfigLike,
+    ckpt: str | os.PathLike,
+    out: str | os.PathLike = "results/regress",
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: bool = True,
+) -> list[dict]:
     """Regress ``data.label`` from the frozen encoder of ``ckpt`` against supervised and random-init baselines;
     writes ``regression.md``, ``regression.json`` and ``regression.png`` to ``out`` and returns the rows."""
     cfg, out, ckpt = configure(config, overrides), Path(out), require_checkpoint(ckpt)
@@ -82,8 +116,14 @@ def regress(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike 
     return rows
 
 
-def probe(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/probe", *,
-          overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+def probe(
+    config: ConfigLike,
+    ckpt: str | os.PathLike,
+    out: str | os.PathLike = "results/probe",
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: bool = True,
+) -> list[dict]:
     """Class probes on the frozen tokens of a JEPA checkpoint (procedural sets); writes ``probe.md``."""
     exp = Experiment(configure(config, overrides), progress)
     rows = probe_classes(exp, require_checkpoint(ckpt), Path(out))
@@ -91,8 +131,14 @@ def probe(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = 
     return rows
 
 
-def timestep(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike = "results/timestep", *,
-             overrides: list[str] | tuple[str, ...] = (), progress: bool = True) -> list[dict]:
+def timestep(
+    config: ConfigLike,
+    ckpt: str | os.PathLike,
+    out: str | os.PathLike = "results/timestep",
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: bool = True,
+) -> list[dict]:
     """FNO steppers conditioned on nothing, on the frozen representation of ``ckpt`` and on the true
     parameter; writes ``timestep.md``, ``timestep.json`` and plots to ``out``."""
     exp = Experiment(configure(config, overrides), progress)
@@ -101,8 +147,9 @@ def timestep(config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike
     return rows
 
 
-def quickstart(out: str | os.PathLike = "results/quickstart", *, overrides: list[str] | tuple[str, ...] = (),
-               progress: bool = True) -> str:
+def quickstart(
+    out: str | os.PathLike = "results/quickstart", *, overrides: list[str] | tuple[str, ...] = (), progress: bool = True
+) -> str:
     """Generate a small Burgers set, pretrain, regress viscosity; write table, plot, config, checkpoint.
     Returns the Markdown table with the wall time."""
     out = Path(out)
@@ -112,7 +159,3 @@ def quickstart(out: str | os.PathLike = "results/quickstart", *, overrides: list
     rows = regress(None, ckpt, out, overrides=overrides, progress=progress)
     table = regression_table(rows, configure(None, overrides).data.label)
     return table + f"\n\n(wall time {time.perf_counter() - start:.0f} s; results in {out})"
-
-
-__all__ = ["Config", "configure", "derive_symmetries", "generate", "load_config", "load_dataset", "pretrain", "probe",
-           "quickstart", "regress", "timestep"]

@@ -5,6 +5,7 @@ A checkpoint carries the encoder's *signature*: the config fields that fix its a
 ``timestep`` compare it with their own config and name the first difference, instead of loading weights
 into a network of another shape (a size-mismatch traceback) or, worse, one that fits by chance.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,7 @@ def read_checkpoint(path: Path, mmap: bool = False) -> dict[str, Any]:
     path = require_checkpoint(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
-    except Exception as err:  # noqa: BLE001  arbitrary bytes make the unpickler fail in arbitrary ways
+    except Exception as err:  # arbitrary bytes make the unpickler fail in arbitrary ways
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path} is not a readable checkpoint (weights only): {reason}") from None
     if not isinstance(state, dict) or not isinstance(state.get("state_dict"), dict):
@@ -46,8 +47,10 @@ def check_signature(path: Path, state: dict[str, Any], expected: dict[str, Any])
         return
     for key, value in expected.items():
         if key in stored and stored[key] != value:
-            raise ValueError(f"{path} was pretrained with {key}={stored[key]!r} but this config has {value!r}; "
-                             "use the pretraining's config (or its run folder's config.yaml) with this checkpoint")
+            raise ValueError(
+                f"{path} was pretrained with {key}={stored[key]!r} but this config has {value!r}; "
+                "use the pretraining's config (or its run folder's config.yaml) with this checkpoint"
+            )
 
 
 def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path) -> None:

@@ -1,4 +1,5 @@
 """Argument checks shared across the package: a bad value is named in the error with what is allowed."""
+
 from __future__ import annotations
 
 from numbers import Integral

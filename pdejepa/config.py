@@ -5,10 +5,10 @@ Each section is a frozen dataclass whose annotations are the schema: :func:`load
 YAML < overrides, then checks every field's type and range once, so a bad value is named where it is read
 (``pretrain.epochs must be an int >= 1, got -1``) and never reaches a trainer.
 """
+
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from solvers.ns2d import NAME as FLOW_DATASET
 from .checks import check_seeds
 from .data import PROCEDURAL
 from .eval.labels import check_budgets
-from .schema import Rules, build
+from .schema import Rules, as_plain, build
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "pretrain.method": ("vicreg", "jepa"),
@@ -33,11 +33,24 @@ MEMBERS: dict[str, tuple[str, ...]] = {  # list fields: a non-empty list of dist
     "regress.methods": ("ssl_frozen", "supervised", "random_frozen"),
     "probe.probes": ("attentive", "linear"),
 }
-RULES = Rules(choices=CHOICES, members=MEMBERS, lower={  # int fields that may be 0 (every other int is a count >= 1)
-    "data.seed": 0, "pretrain.seed": 0, "pretrain.num_workers": 0, "pretrain.max_start": 0, "pretrain.jepa.past": 0,
-    "regress.seeds": 0, "probe.seeds": 0, "timestep.seeds": 0,
-}, lists={**{f"{job}.seeds": check_seeds for job in ("regress", "probe", "timestep")},
-          **{f"{job}.budgets": check_budgets for job in ("regress", "probe")}})
+RULES = Rules(
+    choices=CHOICES,
+    members=MEMBERS,
+    lower={  # int fields that may be 0 (every other int is a count >= 1)
+        "data.seed": 0,
+        "pretrain.seed": 0,
+        "pretrain.num_workers": 0,
+        "pretrain.max_start": 0,
+        "pretrain.jepa.past": 0,
+        "regress.seeds": 0,
+        "probe.seeds": 0,
+        "timestep.seeds": 0,
+    },
+    lists={
+        **{f"{job}.seeds": check_seeds for job in ("regress", "probe", "timestep")},
+        **{f"{job}.budgets": check_budgets for job in ("regress", "probe")},
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +95,9 @@ class PretrainConfig:
     window: tuple[int, ...] = (32, 256)
     max_start: int | None = None
     expander: tuple[int, ...] = (256, 256, 256)
-    strengths: dict = field(default_factory=lambda: {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2,
-                                                     "cole_hopf": 0.5})
+    strengths: dict = field(
+        default_factory=lambda: {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2, "cole_hopf": 0.5}
+    )
     epochs: int = 75
     batch_size: int = 64
     lr: float = 2e-3
@@ -138,17 +152,6 @@ class Config:
     regress: RegressConfig = field(default_factory=RegressConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     timestep: TimestepConfig = field(default_factory=TimestepConfig)
-
-
-def as_plain(value: Any) -> Any:
-    """Dataclasses and tuples as the dicts and lists YAML writes."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [as_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: as_plain(v) for k, v in value.items()}
-    return value
 
 
 DEFAULTS: dict[str, Any] = as_plain(Config())
@@ -232,4 +235,6 @@ def check_consistency(cfg: Config) -> None:
     if d.equation not in PROCEDURAL:
         expected = ("frames",) if d.equation == FLOW_DATASET else ("frames", "points")
         if len(p.window) != len(expected):
-            raise ValueError(f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}")
+            raise ValueError(
+                f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}"
+            )

@@ -1,5 +1,6 @@
 """Encoders as an experiment configures them: fresh (seeded) or loaded from a pretraining checkpoint, and the
 signature that ties a checkpoint to the config that made it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,15 +18,30 @@ def encoder_signature(exp: Experiment) -> dict[str, Any]:
     """The config fields and input that fix the pretrained encoder (stored in its checkpoints; see
     :mod:`pdejepa.checkpoint`)."""
     p = exp.config.pretrain
-    signature: dict[str, Any] = {"data.equation": exp.config.data.equation, "pretrain.method": p.method,
-                                 "pretrain.encoder": p.encoder}
+    signature: dict[str, Any] = {
+        "data.equation": exp.config.data.equation,
+        "pretrain.method": p.method,
+        "pretrain.encoder": p.encoder,
+    }
     if exp.is_vit:
         size, channels = exp.encoder_input
-        signature.update({"pretrain.jepa.patch_size": p.jepa.patch_size, "pretrain.jepa.tubelet_size": p.jepa.tubelet_size,
-                          "input size": list(size), "input channels": channels})
+        signature.update(
+            {
+                "pretrain.jepa.patch_size": p.jepa.patch_size,
+                "pretrain.jepa.tubelet_size": p.jepa.tubelet_size,
+                "input size": list(size),
+                "input channels": channels,
+            }
+        )
     else:
-        signature.update({"pretrain.width": p.width, "pretrain.small_input": p.small_input,
-                          "pretrain.window": list(p.window), "input channels": exp.channels})
+        signature.update(
+            {
+                "pretrain.width": p.width,
+                "pretrain.small_input": p.small_input,
+                "pretrain.window": list(p.window),
+                "input channels": exp.channels,
+            }
+        )
     return signature
 
 
@@ -42,7 +58,9 @@ def checkpoint_weights(exp: Experiment, ckpt: Path, prefix: str, method: str) ->
     check_signature(ckpt, state, encoder_signature(exp))
     weights = {k.removeprefix(prefix): v for k, v in state["state_dict"].items() if k.startswith(prefix)}
     if not weights:
-        raise ValueError(f"{ckpt} holds no {prefix.rstrip('.')} weights; was it pretrained with pretrain.method={method}?")
+        raise ValueError(
+            f"{ckpt} holds no {prefix.rstrip('.')} weights; was it pretrained with pretrain.method={method}?"
+        )
     return weights
 
 

@@ -1,5 +1,6 @@
 """What a resolved config implies, worked out once: the kind of data, its files (simulated if missing), the
 flow grid, the views, the datasets and the pretraining loader."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ class Experiment:
             if stored != expected:
                 raise ValueError(
                     f"{path} holds another dataset than this config asks for (data.simulation, num_{split} or seed "
-                    f"differ): stored {stored}, requested {expected}; set data.dir to another folder, or delete the file")
+                    f"differ): stored {stored}, requested {expected}; "
+                    "set data.dir to another folder, or delete the file"
+                )
             paths.append(path)
         return paths[0], paths[1]
 
@@ -96,8 +99,15 @@ class Experiment:
         """Views of trajectory batches: symmetries of ``pretrain.strengths`` when ``augment``, else the plain window."""
         p = self.config.pretrain
         video = p.method == "jepa" and self.is_flow  # V-JEPA's tubelets see flows as videos
-        return make_views(self.view_equation, p.strengths if augment else {}, tuple(p.window), self.equation_params,
-                          self.grid, p.max_start, video)
+        return make_views(
+            self.view_equation,
+            p.strengths if augment else {},
+            tuple(p.window),
+            self.equation_params,
+            self.grid,
+            p.max_start,
+            video,
+        )
 
     @cached_property
     def channels(self) -> int:
@@ -133,7 +143,16 @@ class Experiment:
         (:class:`~pdejepa.data.sampling.EpochShuffle`), in ``pretrain.num_workers`` worker processes."""
         p = self.config.pretrain
         if p.batch_size > len(data):
-            raise ValueError(f"pretrain.batch_size={p.batch_size} exceeds the {len(data)} training items: "
-                             "an epoch would hold no batch")
-        return DataLoader(data, batch_size=p.batch_size, sampler=EpochShuffle(data, p.seed), collate_fn=collate_fn,
-                          drop_last=True, num_workers=p.num_workers, persistent_workers=False)
+            raise ValueError(
+                f"pretrain.batch_size={p.batch_size} exceeds the {len(data)} training items: "
+                "an epoch would hold no batch"
+            )
+        return DataLoader(
+            data,
+            batch_size=p.batch_size,
+            sampler=EpochShuffle(data, p.seed),
+            collate_fn=collate_fn,
+            drop_last=True,
+            num_workers=p.num_workers,
+            persistent_workers=False,
+        )

@@ -1,5 +1,6 @@
 """Fitting a pretraining module: collapse monitoring, throughput, CSV logs, checkpoints carrying the encoder
 signature, and exact resumption of an interrupted run from its folder."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +48,10 @@ def check_resumable(exp: Experiment, out: Path) -> None:
     before, now = run_identity(read_yaml(saved) or {}), run_identity(as_plain(exp.config))
     changed = [k for k in now if before.get(k) != now[k]]
     if changed:
-        raise ValueError(f"{out} holds a run of another config ({' and '.join(changed)} differ from {saved}); "
-                         "resume with the same config or choose another --out")
+        raise ValueError(
+            f"{out} holds a run of another config ({' and '.join(changed)} differ from {saved}); "
+            "resume with the same config or choose another --out"
+        )
 
 
 def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path) -> Path:
@@ -59,13 +62,24 @@ def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path)
     check_resumable(exp, out)
     save_config(exp.config, out)
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
-    callbacks = [CollapseMonitor(), Throughput(out / "throughput.json"), SignatureInCheckpoint(encoder_signature(exp)),
-                 checkpoints]
+    callbacks = [
+        CollapseMonitor(),
+        Throughput(out / "throughput.json"),
+        SignatureInCheckpoint(encoder_signature(exp)),
+        checkpoints,
+    ]
     trainer = quiet_trainer(
-        progress=exp.progress, callbacks=callbacks, max_epochs=p.epochs, accelerator=p.accelerator,
-        devices=list(p.devices) if isinstance(p.devices, tuple) else p.devices, num_nodes=p.num_nodes,
+        progress=exp.progress,
+        callbacks=callbacks,
+        max_epochs=p.epochs,
+        accelerator=p.accelerator,
+        devices=list(p.devices) if isinstance(p.devices, tuple) else p.devices,
+        num_nodes=p.num_nodes,
         precision="bf16-mixed" if torch.cuda.is_available() and p.accelerator != "cpu" else "32-true",
-        default_root_dir=out, logger=L.pytorch.loggers.CSVLogger(out, name="logs"), enable_checkpointing=True)
+        default_root_dir=out,
+        logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
+        enable_checkpointing=True,
+    )
     if last.exists():
         announce_resume(data, last)
     trainer.fit(module, data, ckpt_path=last if last.exists() else None)

@@ -5,6 +5,7 @@ Both resume exactly from ``out/last.ckpt`` (:func:`pdejepa.fitting.fit`). A 1D t
 velocity, coordinates, gravity) for the JEPA ViTs: the very views the regression and time-stepping evaluations
 feed a pooled encoder, so they accept a JEPA checkpoint as they accept a VICReg one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,7 +23,8 @@ from .train import JEPAPretraining, VICRegPretraining
 
 
 def pretrain(exp: Experiment, out: Path) -> Path:
-    """Pretraining by ``pretrain.method`` (VICReg or JEPA); returns the final checkpoint (resumes from ``out/last.ckpt``)."""
+    """Pretraining by ``pretrain.method`` (VICReg or JEPA); returns the final checkpoint
+    (resumes from ``out/last.ckpt``)."""
     return PRETRAINING[exp.config.pretrain.method](exp, out)
 
 
@@ -30,16 +32,32 @@ def pretrain_vicreg(exp: Experiment, out: Path) -> Path:
     """VICReg on Lie-symmetry views of simulated trajectories (a ResNet encoder)."""
     p = exp.config.pretrain
     if p.encoder not in RESNETS:
-        raise ValueError(f"VICReg pretrains a ResNet, one of {sorted(RESNETS)}; got {p.encoder!r} (ViTs: pretrain.method=jepa)")
+        raise ValueError(
+            f"VICReg pretrains a ResNet, one of {sorted(RESNETS)}; got {p.encoder!r} (ViTs: pretrain.method=jepa)"
+        )
     if exp.is_procedural:
-        raise ValueError(f"VICReg pretrains on PDE trajectories; {exp.config.data.equation!r} is a procedural set (use jepa)")
+        raise ValueError(
+            f"VICReg pretrains on PDE trajectories; {exp.config.data.equation!r} is a procedural set (use jepa)"
+        )
     train = exp.dataset(exp.files[0])
     L.seed_everything(p.seed, workers=True, verbose=False)
     data = exp.pretraining_loader(train, collate)
     module = VICRegPretraining(
-        equation=exp.view_equation, strengths=p.strengths, window=tuple(p.window), view_params=exp.equation_params,
-        encoder=p.encoder, width=p.width, small_input=p.small_input, expander_sizes=tuple(p.expander), lr=p.lr,
-        weight_decay=p.weight_decay, max_epochs=p.epochs, seed=p.seed, grid=exp.grid, max_start=p.max_start)
+        equation=exp.view_equation,
+        strengths=p.strengths,
+        window=tuple(p.window),
+        view_params=exp.equation_params,
+        encoder=p.encoder,
+        width=p.width,
+        small_input=p.small_input,
+        expander_sizes=tuple(p.expander),
+        lr=p.lr,
+        weight_decay=p.weight_decay,
+        max_epochs=p.epochs,
+        seed=p.seed,
+        grid=exp.grid,
+        max_start=p.max_start,
+    )
     return fit(module, data, exp, out)
 
 
@@ -50,8 +68,10 @@ def jepa_masks(exp: Experiment, grid: tuple[int, ...]) -> list[MultiBlock2D] | l
     if len(grid) == 3:
         return vjepa_masks(grid, past=past)
     if past:
-        raise ValueError(f"pretrain.jepa.past masks a video's later token time steps; this input is an image "
-                         f"(token grid {grid}): set it to 0, got {past!r}")
+        raise ValueError(
+            f"pretrain.jepa.past masks a video's later token time steps; this input is an image "
+            f"(token grid {grid}): set it to 0, got {past!r}"
+        )
     return [MultiBlock2D(grid)]
 
 
@@ -61,13 +81,31 @@ def jepa_module(exp: Experiment) -> JEPAPretraining:
     size, channels = exp.encoder_input
     views = None
     if not exp.is_procedural:
-        views = {"equation": exp.view_equation, "strengths": p.strengths if j.symmetries else {},
-                 "window": tuple(p.window), "params": exp.equation_params, "grid": exp.grid, "max_start": p.max_start,
-                 "video": exp.is_flow}
+        views = {
+            "equation": exp.view_equation,
+            "strengths": p.strengths if j.symmetries else {},
+            "window": tuple(p.window),
+            "params": exp.equation_params,
+            "grid": exp.grid,
+            "max_start": p.max_start,
+            "video": exp.is_flow,
+        }
     return JEPAPretraining(
-        encoder=p.encoder, input_size=size, in_channels=channels, patch_size=j.patch_size, tubelet_size=j.tubelet_size,
-        predictor=tuple(j.predictor), loss=j.loss, var_weight=j.var_weight, lr=tuple(j.lr), warmup=j.warmup,
-        weight_decay=tuple(j.weight_decay), ema=tuple(j.ema), views=views, seed=p.seed)
+        encoder=p.encoder,
+        input_size=size,
+        in_channels=channels,
+        patch_size=j.patch_size,
+        tubelet_size=j.tubelet_size,
+        predictor=tuple(j.predictor),
+        loss=j.loss,
+        var_weight=j.var_weight,
+        lr=tuple(j.lr),
+        warmup=j.warmup,
+        weight_decay=tuple(j.weight_decay),
+        ema=tuple(j.ema),
+        views=views,
+        seed=p.seed,
+    )
 
 
 def pretrain_jepa(exp: Experiment, out: Path) -> Path:

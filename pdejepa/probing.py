@@ -1,4 +1,5 @@
 """The probe job: classes of a procedural image or video set from frozen JEPA tokens, against a random-init ViT."""
+
 from __future__ import annotations
 
 import itertools
@@ -25,10 +26,13 @@ def probe_classes(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     seed (which draws the labelled items, the probe's initialisation and its batches; the same items
     for every encoder and probe)."""
     if not exp.is_procedural:
-        raise ValueError(f"class probes need a procedural dataset, one of {sorted(PROCEDURAL)}; "
-                         f"got {exp.config.data.equation!r}")
+        raise ValueError(
+            f"class probes need a procedural dataset, one of {sorted(PROCEDURAL)}; got {exp.config.data.equation!r}"
+        )
     if not exp.is_vit:
-        raise ValueError(f"class probes read a JEPA ViT's tokens; pretrain.encoder={exp.config.pretrain.encoder!r} is not a ViT")
+        raise ValueError(
+            f"class probes read a JEPA ViT's tokens; pretrain.encoder={exp.config.pretrain.encoder!r} is not a ViT"
+        )
     r = exp.config.probe
     save_config(exp.config, out, "probe_config.yaml")
     train, test = exp.procedural_sets
@@ -43,12 +47,22 @@ def probe_classes(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
             torch.manual_seed(seed)
             probe = PROBES[kind](encoder.dim, len(train.classes))
             train_probe(probe, h_labelled, y_labelled, r.steps, r.lr, r.batch_size, seed)
-            row = {"encoder": method, "probe": kind, "budget": budget, "labels": len(labelled), "seed": seed,
-                   "accuracy": accuracy(probe, h_test, y_test), "train_accuracy": accuracy(probe, h_labelled, y_labelled)}
+            row = {
+                "encoder": method,
+                "probe": kind,
+                "budget": budget,
+                "labels": len(labelled),
+                "seed": seed,
+                "accuracy": accuracy(probe, h_test, y_test),
+                "train_accuracy": accuracy(probe, h_labelled, y_labelled),
+            }
             rows.append(row)
             if exp.progress:
-                print(f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels, seed {seed}: "
-                      f"test accuracy {row['accuracy']:.3f}", flush=True)
+                print(
+                    f"  {method:14s} {kind:9s} probe, {len(labelled):5d} labels, seed {seed}: "
+                    f"test accuracy {row['accuracy']:.3f}",
+                    flush=True,
+                )
     (out / "probe.json").write_text(json.dumps(rows, indent=1))
     return rows
 

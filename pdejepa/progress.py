@@ -1,4 +1,5 @@
 """Progress bars for long loops, on stderr so that stdout holds only results."""
+
 from __future__ import annotations
 
 import sys

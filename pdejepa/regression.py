@@ -1,5 +1,6 @@
 """The regression job: a physical parameter from the frozen SSL representation, against the same network
 trained supervised and a frozen random encoder, per label budget and seed."""
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,18 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
             scaler = TargetScaler.fit(all_labels[subset], d.log_label)
             for method in r.methods:
                 if method == "supervised":
-                    module = RegressionModule(load_encoder(exp, None, seed), views, scaler, freeze=False, head=r.head, lr=r.lr)
+                    module = RegressionModule(
+                        load_encoder(exp, None, seed), views, scaler, freeze=False, head=r.head, lr=r.lr
+                    )
                     L.seed_everything(seed, verbose=False)
-                    loader = DataLoader(Subset(train, subset.tolist()), batch_size=min(r.batch_size, n), shuffle=True,
-                                        collate_fn=collate, drop_last=True, generator=torch.Generator().manual_seed(seed))
+                    loader = DataLoader(
+                        Subset(train, subset.tolist()),
+                        batch_size=min(r.batch_size, n),
+                        shuffle=True,
+                        collate_fn=collate,
+                        drop_last=True,
+                        generator=torch.Generator().manual_seed(seed),
+                    )
                     quiet_trainer(max_steps=r.steps, accelerator="auto", devices=1).fit(module, loader)
                     metrics = module.evaluate(test)
                 else:
@@ -53,8 +62,10 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                     if key not in frozen:
                         encoder = load_encoder(exp, ckpt if method == "ssl_frozen" else None, seed)
                         ordered = DataLoader(train, batch_size=128, collate_fn=collate)
-                        frozen[key] = (*encode(encoder, ordered, views, progress=progress),
-                                       *encode(encoder, test, views, progress=progress))
+                        frozen[key] = (
+                            *encode(encoder, ordered, views, progress=progress),
+                            *encode(encoder, test, views, progress=progress),
+                        )
                     h_train, y_train, h_test, y_test = frozen[key]
                     metrics = ridge_probe(h_train[subset], scaler(y_train[subset]), h_test, scaler(y_test))
                 rows.append({"method": method, "budget": budget, "labels": n, "seed": seed, **metrics})

@@ -1,4 +1,5 @@
 """Tables and plots of the jobs' results: regression, class probes and time-stepping (mean +- std over seeds)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,16 +9,18 @@ import torch
 
 from solvers.figures import pyplot, save_figure
 
-from .timestep import VARIANTS
-from .timestep.module import TimeStepping
+from .steppers import VARIANTS
+from .steppers.module import TimeStepping
 
 
 def regression_table(rows: list[dict], label: str) -> str:
     """Markdown table of MSE and NMSE, mean +- std over seeds."""
     methods = list(dict.fromkeys(r["method"] for r in rows))
     budgets = list(dict.fromkeys((r["budget"], r["labels"]) for r in rows))
-    lines = [f"| {label}: NMSE (MSE) | " + " | ".join(f"{b:.0%} ({n} labels)" for b, n in budgets) + " |",
-             "|---|" + "---|" * len(budgets)]
+    lines = [
+        f"| {label}: NMSE (MSE) | " + " | ".join(f"{b:.0%} ({n} labels)" for b, n in budgets) + " |",
+        "|---|" + "---|" * len(budgets),
+    ]
     for m in methods:
         cells = []
         for b, n in budgets:
@@ -65,7 +68,10 @@ def probe_table(rows: list[dict], chance: float) -> str:
 
 def timestep_table(rows: list[dict]) -> str:
     """Markdown: one-step, mean rollout and final-frame rollout NMSE, mean +- std over seeds."""
-    lines = ["| conditioning | one-step NMSE | rollout NMSE (mean over frames) | rollout NMSE (last frame) |", "|---|---|---|---|"]
+    lines = [
+        "| conditioning | one-step NMSE | rollout NMSE (mean over frames) | rollout NMSE (last frame) |",
+        "|---|---|---|---|",
+    ]
     for v in dict.fromkeys(r["variant"] for r in rows):
         sel = [r for r in rows if r["variant"] == v]
         cells = [np.array([r[key] for r in sel]) for key in ("one_step_nmse", "rollout_nmse_mean")]
@@ -100,14 +106,18 @@ def plot_rollouts(u: torch.Tensor, z: dict[str, torch.Tensor], models: dict[str,
     """Space-time images of one test trajectory ``u`` ``(1, time, fields, *space)`` (first field;
     the middle row of each frame in 2D) and each stepper's rollout from its first frames."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 1 + len(models), figsize=(3 * (1 + len(models)), 3), constrained_layout=True, sharey=True)
+    fig, axes = plt.subplots(
+        1, 1 + len(models), figsize=(3 * (1 + len(models)), 3), constrained_layout=True, sharey=True
+    )
     history = next(iter(models.values())).hparams.history
     steps, fields = u.shape[1] - history, u.shape[2]
     images = [("truth", u[0, history:, 0])]
     for v, module in models.items():
         module.eval()
         zz = z[v] if v != "none" else None
-        pred = module.model.rollout(u[:, :history].flatten(1, 2).to(module.device), steps * fields, None if zz is None else zz.to(module.device))
+        pred = module.model.rollout(
+            u[:, :history].flatten(1, 2).to(module.device), steps * fields, None if zz is None else zz.to(module.device)
+        )
         images.append((v, pred.cpu().view(1, steps, fields, *u.shape[3:])[0, :, 0]))
     lim = float(images[0][1].abs().max())
     for ax, (name, img) in zip(axes, images):

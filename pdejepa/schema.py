@@ -5,6 +5,7 @@ The annotations are the schema (``int``, ``float``, ``bool``, ``str``, ``dict``,
 bounds, list-wide checks). Errors are one ValueError naming the field's dotted path, its value and what
 is allowed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,6 +31,17 @@ class Rules:
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lower: dict[str, int] = field(default_factory=dict)
     lists: dict[str, Callable[[Any, str], Any]] = field(default_factory=dict)
+
+
+def as_plain(value: Any) -> Any:
+    """Dataclasses and tuples as the dicts and lists YAML writes."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    return value
 
 
 def build(cls: type, values: dict, path: str, rules: Rules) -> Any:
@@ -114,6 +126,9 @@ def describe(hint: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join("none" if a is type(None) else describe(a) for a in args)
     if origin is tuple:
-        return f"list of {describe(args[0])}" if len(args) == 2 and args[1] is Ellipsis else \
-            "[" + ", ".join(describe(a) for a in args) + "]"
+        return (
+            f"list of {describe(args[0])}"
+            if len(args) == 2 and args[1] is Ellipsis
+            else "[" + ", ".join(describe(a) for a in args) + "]"
+        )
     return getattr(hint, "__name__", str(hint))

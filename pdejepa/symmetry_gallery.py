@@ -1,7 +1,7 @@
 """A picture of symmetries at work: one simulated trajectory and its image under each group."""
+
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -18,8 +18,15 @@ from symmetries.residual import pde_residual
 from symmetries.transforms import GridTrajectories, PointTransform
 
 # a visible but moderate strength per kind of group; space shifts move by a fraction of L
-DEFAULT_EPSILON = {"space_shift": 0.25, "time_shift": 0.5, "galilean_boost": 0.6, "scaling": 0.3,
-                   "amplitude_scaling": 0.5, "superposition": 0.5, "cole_hopf": 0.9}
+DEFAULT_EPSILON = {
+    "space_shift": 0.25,
+    "time_shift": 0.5,
+    "galilean_boost": 0.6,
+    "scaling": 0.3,
+    "amplitude_scaling": 0.5,
+    "superposition": 0.5,
+    "cole_hopf": 0.9,
+}
 
 
 def simulated(name: str, seed: int = 0, nt: int = 401) -> GridTrajectories:
@@ -49,17 +56,30 @@ def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
         if group == "space_shift":
             eps *= float(data.L[0])
         e = torch.tensor([eps], dtype=torch.float64)
-        image = transform(data, e) if isinstance(transform, PointTransform) else transform(data, e, draws[:, : transform.n_draws])
+        image = (
+            transform(data, e)
+            if isinstance(transform, PointTransform)
+            else transform(data, e, draws[:, : transform.n_draws])
+        )
         panels.append((group, eps, image))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False, constrained_layout=True)
     lim = max(float(p[2].u.abs().max()) for p in panels)
     for ax, (group, eps, d) in zip(axes[0], panels):
         t0, dt, L = float(d.t0[0]), float(d.dt[0]), float(d.L[0])
         nt = d.u.shape[1]
-        ax.imshow(d.u[0].numpy(), origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
-                  extent=[0, L, t0, t0 + dt * (nt - 1)])
+        ax.imshow(
+            d.u[0].numpy(),
+            origin="lower",
+            aspect="auto",
+            cmap="RdBu_r",
+            vmin=-lim,
+            vmax=lim,
+            extent=[0, L, t0, t0 + dt * (nt - 1)],
+        )
         residual = float(pde_residual(eq, d)[0])
-        ax.set_title(f"{group}" + (f"  eps={eps:.3g}" if group != "original" else "") + f"\nresidual {residual:.1e}", fontsize=9)
+        ax.set_title(
+            f"{group}" + (f"  eps={eps:.3g}" if group != "original" else "") + f"\nresidual {residual:.1e}", fontsize=9
+        )
         ax.set_xlabel("x")
     axes[0][0].set_ylabel("t")
     fig.suptitle(f"{name}: {text}  (each panel is again a solution; residual = ||u_t - F|| / ||u_t||)", fontsize=10)

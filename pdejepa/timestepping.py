@@ -7,13 +7,13 @@ on the frames after it. Three steppers are trained per seed, identical but for `
 ``oracle`` (the standardised true parameter, the upper bound), the last two through
 ``timestep.conditioning`` (``film`` or ``channels``).
 """
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import lightning as L
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -23,8 +23,8 @@ from .encoders import load_encoder
 from .eval.regression import encode
 from .experiment import Experiment
 from .report import plot_rollouts, plot_timestep
-from .timestep import VARIANTS
-from .timestep.module import FramePairs, TimeStepping
+from .steppers import VARIANTS
+from .steppers.module import FramePairs, TimeStepping
 from .train.trainer import quiet_trainer
 
 
@@ -62,8 +62,10 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     context = exp.config.pretrain.window[0]
     u_train, u_test = (fields_after(exp.dataset(path), context) for path in exp.files)
     if u_train.shape[1] < t.history + t.horizon:
-        raise ValueError(f"timestep.history + timestep.horizon = {t.history + t.horizon} frames, but only "
-                         f"{u_train.shape[1]} follow the {context}-frame context window (pretrain.window[0])")
+        raise ValueError(
+            f"timestep.history + timestep.horizon = {t.history + t.horizon} frames, but only "
+            f"{u_train.shape[1]} follow the {context}-frame context window (pretrain.window[0])"
+        )
     z = conditioning(exp, ckpt)
     n_modes = (t.modes,) * (2 if exp.is_flow else 1)
     rows, first = [], {}
@@ -71,17 +73,33 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
         for variant in VARIANTS:
             z_train, z_test = z[variant]
             L.seed_everything(seed, verbose=False)
-            module = TimeStepping(n_modes=n_modes, fields=u_train.shape[2], history=t.history, horizon=t.horizon,
-                                  hidden=t.hidden, n_layers=t.layers, conditioning="none" if variant == "none" else t.conditioning,
-                                  cond_dim=z_train.shape[1], lr=t.lr)
-            loader = DataLoader(FramePairs(u_train, z_train, t.history, t.horizon), batch_size=t.batch_size, shuffle=True,
-                                drop_last=True, generator=torch.Generator().manual_seed(seed))
+            module = TimeStepping(
+                n_modes=n_modes,
+                fields=u_train.shape[2],
+                history=t.history,
+                horizon=t.horizon,
+                hidden=t.hidden,
+                n_layers=t.layers,
+                conditioning="none" if variant == "none" else t.conditioning,
+                cond_dim=z_train.shape[1],
+                lr=t.lr,
+            )
+            loader = DataLoader(
+                FramePairs(u_train, z_train, t.history, t.horizon),
+                batch_size=t.batch_size,
+                shuffle=True,
+                drop_last=True,
+                generator=torch.Generator().manual_seed(seed),
+            )
             quiet_trainer(progress=progress, max_steps=t.steps, accelerator="auto", devices=1).fit(module, loader)
             metrics = module.evaluate(u_test, z_test)
             rows.append({"variant": variant, "seed": seed, **metrics})
             if variant == VARIANTS[-1] or progress:
-                print(f"  {variant:7s} seed {seed}: one-step NMSE {metrics['one_step_nmse']:.2e}, "
-                      f"rollout NMSE {metrics['rollout_nmse_mean']:.2e}", flush=True)
+                print(
+                    f"  {variant:7s} seed {seed}: one-step NMSE {metrics['one_step_nmse']:.2e}, "
+                    f"rollout NMSE {metrics['rollout_nmse_mean']:.2e}",
+                    flush=True,
+                )
             if seed == t.seeds[0]:
                 torch.save(module.model.state_dict(), out / f"stepper_{variant}.pt")
                 first[variant] = module
@@ -89,5 +107,3 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     plot_timestep(rows, out)
     plot_rollouts(u_test[:1], {v: z[v][1][:1] for v in VARIANTS}, first, out)
     return rows
-
-

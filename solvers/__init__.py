@@ -13,6 +13,7 @@ Public names:
 To write a dataset (resumable, shardable, opened directly by xarray), use the function
 ``from solvers.generate import generate``; ``solvers.generate`` itself is the submodule.
 """
+
 from .config import SimulationConfig, draw_inputs
 from .equations import EQUATIONS, get_equation
 from .errors import BlowUpError, OutputLockedError, SimulationError, UnresolvedTrajectoryError

@@ -3,6 +3,7 @@
 Recipes arrive from YAML and flags, so a value may have any type; each check raises one
 ``ValueError`` naming the field, the value and what is allowed, before any simulation.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """The recipe of a 1D dataset: equation, grid, times, parameter ranges, initial condition."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,8 +47,16 @@ class SimulationConfig:
         d = eq.defaults
         base = cls(
             equation=eq.name,
-            nx=d.nx, t_end=d.t_end, nt=d.nt, dt=d.dt, t_burn=d.t_burn, ic=d.ic,
-            amplitude=d.amplitude, n_modes=d.n_modes, max_wavenumber=d.max_wavenumber, tail_tol=d.tail_tol,
+            nx=d.nx,
+            t_end=d.t_end,
+            nt=d.nt,
+            dt=d.dt,
+            t_burn=d.t_burn,
+            ic=d.ic,
+            amplitude=d.amplitude,
+            n_modes=d.n_modes,
+            max_wavenumber=d.max_wavenumber,
+            tail_tol=d.tail_tol,
             params={p.symbol: (p.low, p.high) for p in eq.parameters},
         )
         return base.updated(**overrides)

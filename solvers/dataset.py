@@ -11,6 +11,7 @@ A file is written under ``<name>.partial`` and renamed only once every sample is
 a final name never holds half a dataset. After an interruption the partial file keeps
 every finished batch and ``resume=True`` carries on from there.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The errors that :mod:`solvers` raises besides ``ValueError`` (a bad setting) and ``OSError``."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ of Kassam & Trefethen (2005), "Fourth-order time-stepping for stiff PDEs",
 SIAM J. Sci. Comput. 26(4). Solves ``dv/dt = Lin * v + N(v)`` for a diagonal
 linear operator ``Lin`` (one value per Fourier mode and, optionally, per sample).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,9 @@ def etdrk4_coefficients(lin: torch.Tensor, h: float, n_contour: int = 64, radius
         h: step size (> 0).
     """
     hl = h * lin.to(torch.complex128)
-    roots = torch.exp(2j * math.pi * (torch.arange(n_contour, dtype=torch.float64, device=lin.device) + 0.5) / n_contour)
+    roots = torch.exp(
+        2j * math.pi * (torch.arange(n_contour, dtype=torch.float64, device=lin.device) + 0.5) / n_contour
+    )
     sums = {name: torch.zeros_like(hl) for name in ("Q", "f1", "f2", "f3")}
     for r in (radius * roots).tolist():  # accumulate point by point: memory stays (batch, nk)
         z = hl + r

@@ -2,6 +2,7 @@
 
 matplotlib is imported on the first call, so importing this module costs nothing.
 """
+
 from __future__ import annotations
 
 import os

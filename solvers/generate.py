@@ -6,6 +6,7 @@ to its recipe and dataset names: the 1D periodic equations (:class:`SimulationCo
 :class:`Periodic1DRecipe`) and the 2D smoke-buoyancy flows (:class:`~solvers.ns2d.BuoyancyConfig`,
 :class:`~solvers.ns2d.recipe.BuoyancyRecipe`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -151,11 +152,9 @@ class DatasetRecipe(Protocol):
         """The full recipe as plain data (stored as JSON, and the resume fingerprint)."""
         ...
 
-    def coords(self) -> dict[str, np.ndarray]:
-        ...
+    def coords(self) -> dict[str, np.ndarray]: ...
 
-    def coord_attrs(self) -> dict[str, dict[str, str]]:
-        ...
+    def coord_attrs(self) -> dict[str, dict[str, str]]: ...
 
     def attrs(self) -> dict[str, Any]:
         """Provenance attributes of the file besides seed, counts, config and version."""
@@ -337,4 +336,3 @@ def generate(
             ) from None
         bar.close()
         return writer.finish({"complete": 1})
-

@@ -4,6 +4,7 @@ Each generator splits its work in two: ``draw`` takes the random numbers for one
 trajectory from its own ``numpy.random.Generator`` (a fixed count, so streams never
 shift), and ``build`` turns the stacked draws of a batch into fields on the device.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,15 +28,15 @@ class SumOfSines:
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         a = rng.uniform(-self.amplitude, self.amplitude, self.n_modes)
-        l = rng.integers(1, self.max_wavenumber + 1, self.n_modes)
+        ell = rng.integers(1, self.max_wavenumber + 1, self.n_modes)
         phi = rng.uniform(0, 2 * math.pi, self.n_modes)
-        return np.concatenate([a, l, phi])
+        return np.concatenate([a, ell, phi])
 
     def build(self, draws: torch.Tensor, nx: int) -> torch.Tensor:
         """``draws``: ``(batch, 3 * n_modes)`` -> ``(batch, nx)``."""
-        a, l, phi = draws.reshape(len(draws), 3, self.n_modes).unbind(dim=1)
+        a, ell, phi = draws.reshape(len(draws), 3, self.n_modes).unbind(dim=1)
         x = torch.arange(nx, device=draws.device, dtype=draws.dtype) / nx  # x / L
-        return (a[..., None] * torch.sin(2 * math.pi * l[..., None] * x + phi[..., None])).sum(dim=1)
+        return (a[..., None] * torch.sin(2 * math.pi * ell[..., None] * x + phi[..., None])).sum(dim=1)
 
 
 @dataclass(frozen=True)

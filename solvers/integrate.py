@@ -1,4 +1,5 @@
 """Batched time integration of a 1D equation with ETDRK4, with resolution and blow-up checks."""
+
 from __future__ import annotations
 
 import math

@@ -14,6 +14,7 @@ defaults (``scale = 11``, ``smoothness = 6`` on a 32 x 32 box) the spectrum fall
 Randomness comes in as arrays of normals (drawn per trajectory from its own stream by the
 caller), so a field never depends on the batch or device that shapes it.
 """
+
 from __future__ import annotations
 
 import numpy as np

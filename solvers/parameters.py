@@ -5,6 +5,7 @@ A configuration is a frozen dataclass whose ``params`` maps each parameter symbo
 as each :class:`~solvers.equations.base.Parameter` declares) and its other random inputs
 from its own stream ``(seed, index)``, so they never depend on batch, shard or device.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence

@@ -3,6 +3,7 @@
 1D files (``u (sample, time, x)``): one space-time image per sample. 2D files (``smoke``,
 ``vx``, ``vy`` ``(sample, time, y, x)``): a filmstrip per sample, smoke and vorticity over time.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -110,7 +111,12 @@ def plot_spacetime(path: str | os.PathLike, samples: list[int], out: str | os.Pa
             u = row["u"]
             lim = float(np.abs(u).max()) or 1.0
             im = ax.imshow(
-                u, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                u,
+                origin="lower",
+                aspect="auto",
+                cmap="RdBu_r",
+                vmin=-lim,
+                vmax=lim,
                 extent=[float(ds.x[0]), float(ds.x[-1]), float(ds.time[0]), float(ds.time[-1])],
             )
             label = ", ".join(f"{p}={float(sel[p]):.3g}" for p in params)
@@ -152,7 +158,10 @@ def plot_filmstrip(path: str | os.PathLike, samples: list[int], out: str | os.Pa
         extent = [x[0] - hx / 2, x[-1] + hx / 2, y[0] - hy / 2, y[-1] + hy / 2]
         params = [v for v in ("buoyancy", "nu") if v in ds.data_vars]
         fig, axes = plt.subplots(
-            2 * len(samples), len(picks), figsize=(1.7 * len(picks) + 0.8, 3.6 * len(samples)), squeeze=False,
+            2 * len(samples),
+            len(picks),
+            figsize=(1.7 * len(picks) + 0.8, 3.6 * len(samples)),
+            squeeze=False,
             constrained_layout=True,
         )
         for row, (s, data) in enumerate(zip(samples, rows)):

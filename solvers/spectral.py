@@ -3,6 +3,7 @@
 Fields are real, so everything works on the half spectrum of ``torch.fft.rfft``:
 a field of shape ``(batch, nx)`` has ``nx // 2 + 1`` complex modes.
 """
+
 from __future__ import annotations
 
 import math

@@ -15,6 +15,7 @@ A method that does not apply raises :class:`OutsideMethodError`; a transform tha
 symmetry of the data, :class:`NotASymmetryError`. The names above load their submodule on
 first use (sympy, torch), so ``import symmetries`` alone stays instant.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ that acts exactly on the data's grid and respects its boundary conditions become
 under a descriptive name; infinite families of linear equations add random superpositions,
 and Burgers gains the heat superposition through Cole-Hopf.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +34,11 @@ def group_name(g: Generator) -> str:
         return "galilean_boost"
     if tau == 0 and xi == 0 and sp.simplify(phi / u).is_number:
         return "amplitude_scaling"
-    if sp.simplify(tau / t).is_number and sp.simplify(xi / x).is_number and (phi == 0 or sp.simplify(phi / u).is_number):
+    if (
+        sp.simplify(tau / t).is_number
+        and sp.simplify(xi / x).is_number
+        and (phi == 0 or sp.simplify(phi / u).is_number)
+    ):
         return "scaling"
     return ""
 
@@ -66,7 +71,9 @@ def available_groups(text: str, boundary: str = "periodic") -> dict[str, object]
     if is_burgers(eq):
         heat_text = f"u_t = {eq.params[0]}*u_xx"
         _, _, heat_families = algebra_from(symmetries_of(heat_text))
-        groups["cole_hopf"] = ColeHopfSuperposition(Superposition(heat_families[0], EvolutionEquation.parse(heat_text).params))
+        groups["cole_hopf"] = ColeHopfSuperposition(
+            Superposition(heat_families[0], EvolutionEquation.parse(heat_text).params)
+        )
     return groups
 
 
@@ -89,7 +96,8 @@ class SymmetryAugmentation:
         unknown = sorted(set(self.strengths) - set(available))
         if unknown:
             raise NotASymmetryError(
-                f"{unknown} not available for {self.equation!r} on {self.boundary} data; available groups: {sorted(available)}"
+                f"{unknown} not available for {self.equation!r} on {self.boundary} data; "
+                f"available groups: {sorted(available)}"
             )
         for name, s in self.strengths.items():
             if not (s >= 0):

@@ -11,6 +11,7 @@ periodic domain ``u`` must have zero mean for ``phi`` to be periodic. The potent
 spatial mean obeys ``m'(t) = -mean(u^2) / 2``; it is integrated over the stored frames with
 the corrected trapezoidal rule (fourth order), using ``d/dt mean(u^2) = -2 nu mean(u_x^2)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -62,10 +63,14 @@ class ColeHopfSuperposition:
         if data.boundary not in self.respects:
             raise NotASymmetryError(f"{self.name} respects only {sorted(self.respects)}, not {data.boundary}")
         if (epsilon.abs() >= 1).any():
-            raise NotASymmetryError(f"{self.name}: |epsilon| must be < 1 to keep phi positive, got max {epsilon.abs().max().item():.3g}")
+            raise NotASymmetryError(
+                f"{self.name}: |epsilon| must be < 1 to keep phi positive, got max {epsilon.abs().max().item():.3g}"
+            )
         nu = data.params["nu"].to(data.u)
         log_phi = -potential(data) / (2 * nu[:, None, None])
-        log_phi = log_phi - log_phi.amin(dim=(1, 2), keepdim=True)  # phi / min(phi): a constant factor, still a heat solution
+        log_phi = log_phi - log_phi.amin(
+            dim=(1, 2), keepdim=True
+        )  # phi / min(phi): a constant factor, still a heat solution
         phi = torch.exp(log_phi)
         heat = self.heat_family.solution(data, draws)
         heat = heat / heat.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)

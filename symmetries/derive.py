@@ -15,6 +15,7 @@ Method (Olver, *Applications of Lie Groups to Differential Equations*, ch. 2):
    unknown functions at a time; a group whose solution space keeps growing with the ansatz
    degree is an infinite family (the heat equation's superposition) and is reported as such.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -100,13 +101,17 @@ def split(expr: sp.Expr, gens: list[sp.Symbol]) -> list[sp.Expr]:
                 rest.append(factor)
         coefficient = sp.Mul(*rest)
         if coefficient.free_symbols & gens_set:
-            raise ValueError(f"determining equation is not polynomial in {sorted(map(str, coefficient.free_symbols & gens_set))}: {coefficient}")
+            raise ValueError(
+                "determining equation is not polynomial in "
+                f"{sorted(map(str, coefficient.free_symbols & gens_set))}: {coefficient}"
+            )
         buckets[tuple(sorted(key))].append(coefficient)
     return [e for e in (sp.Add(*terms) for terms in buckets.values()) if e != 0]
 
 
 def determining_condition(eq: EvolutionEquation, tau: sp.Expr, xi: sp.Expr, phi: sp.Expr) -> sp.Expr:
-    """``D_t Q - sum_k F_{u_k} D_x^k Q`` with ``Q = phi - tau F - xi u_x``; zero iff ``(tau, xi, phi)`` is a symmetry."""
+    """``D_t Q - sum_k F_{u_k} D_x^k Q`` with ``Q = phi - tau F - xi u_x``; zero iff ``(tau, xi, phi)``
+    is a symmetry."""
     F = eq.rhs
     Q = phi - tau * F - xi * jet(1)
     out = eq.Dt(Q)
@@ -117,7 +122,9 @@ def determining_condition(eq: EvolutionEquation, tau: sp.Expr, xi: sp.Expr, phi:
         dF = sp.diff(F, jet(k))
         if dF != 0:
             out -= dF * DkQ
-    numerator, _ = sp.fraction(sp.together(out)) if not F.is_polynomial(*[jet(k) for k in range(eq.order + 1)]) else (out, 1)
+    numerator, _ = (
+        sp.fraction(sp.together(out)) if not F.is_polynomial(*[jet(k) for k in range(eq.order + 1)]) else (out, 1)
+    )
     return sp.expand(numerator)
 
 
@@ -359,7 +366,10 @@ def _echelon(generators: list[Generator]) -> list[Generator]:
                 coef, mono = term.as_independent(*VARIABLES)
                 coeffs[(i, mono)] = coeffs.get((i, mono), 0) + coef
         rows.append(coeffs)
-    monomials = sorted({k for r in rows for k in r}, key=lambda k: (k[0] == 2, sp.total_degree(k[1]) if k[1] != 1 else 0, str(k[1]), k[0]))
+    monomials = sorted(
+        {k for r in rows for k in r},
+        key=lambda k: (k[0] == 2, sp.total_degree(k[1]) if k[1] != 1 else 0, str(k[1]), k[0]),
+    )
     M = sp.Matrix([[r.get(m, 0) for m in monomials] for r in rows])
     R, pivots = M.rref(simplify=True)
     out = []

@@ -1,4 +1,5 @@
 """What the symmetry machinery refuses, by kind."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ to the solution at ``eps`` of ``dT/de = tau(T, X, U), dX/de = xi, dU/de = phi`` 
 ``(t, x, u)``. Evolution equations give triangular flows (``tau`` of ``t`` alone, ``xi``
 free of ``u``), solved one scalar ODE at a time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,10 @@ def _solve_scalar(rhs_of: sp.Expr, initial: sp.Expr) -> sp.Expr:
 
 def _real_logs(expr: sp.Expr) -> sp.Expr:
     """Write ``log(w)`` with ``w < 0`` near the identity as ``log(-w) + i pi``, so imaginary parts cancel."""
-    negative = lambda e: isinstance(e, sp.log) and e.args[0].subs(eps, 0).is_negative  # noqa: E731
+
+    def negative(e):
+        return isinstance(e, sp.log) and e.args[0].subs(eps, 0).is_negative
+
     return sp.simplify(expr.replace(negative, lambda e: sp.log(-e.args[0]) + sp.I * sp.pi))
 
 
@@ -115,7 +119,11 @@ def commutator_table(basis: list[Generator]) -> list[list[str]]:
             if coeffs is None:
                 row.append(str(commutator(a, b)))
                 continue
-            terms = [f"{'' if c == 1 else '-' if c == -1 else sp.sstr(c) + '*'}v{k + 1}" for k, c in enumerate(coeffs) if c != 0]
+            terms = [
+                f"{'' if c == 1 else '-' if c == -1 else sp.sstr(c) + '*'}v{k + 1}"
+                for k, c in enumerate(coeffs)
+                if c != 0
+            ]
             row.append(" + ".join(terms).replace("+ -", "- ") if terms else "0")
         table.append(row)
     return table

@@ -14,9 +14,9 @@ its walls and gravity travel with the sample, which is again a solution of its o
 - Galilean boost ``x -> x + c t``, ``v -> v + c`` (walls then move with velocity ``c``);
 - scaling ``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``b -> b / l^3`` (``nu`` fixed).
 """
+
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -44,8 +44,15 @@ class FlowTrajectories:
     params: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @classmethod
-    def on_grid(cls, velocity: torch.Tensor, scalars: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                times: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> "FlowTrajectories":
+    def on_grid(
+        cls,
+        velocity: torch.Tensor,
+        scalars: dict[str, torch.Tensor],
+        x: torch.Tensor,
+        y: torch.Tensor,
+        times: torch.Tensor,
+        params: dict[str, torch.Tensor] | None = None,
+    ) -> "FlowTrajectories":
         """From fields on one uniform grid: ``x`` ``(nx,)``, ``y`` ``(ny,)`` cell centres, ``times`` ``(nt,)``."""
         batch, nt = velocity.shape[:2]
         yy, xx = torch.meshgrid(y.to(velocity), x.to(velocity), indexing="ij")
@@ -69,7 +76,10 @@ def translate(data: FlowTrajectories, shift: torch.Tensor) -> FlowTrajectories:
 def rotate(data: FlowTrajectories, theta: torch.Tensor) -> FlowTrajectories:
     """``x -> R x``, ``v -> R v``, ``g -> R g``; theta: ``(batch,)`` radians."""
     R = _rotation(theta.to(data.coords))
-    turn = lambda field: torch.einsum("bij,btjyx->btiyx", R, field)  # noqa: E731
+
+    def turn(field):
+        return torch.einsum("bij,btjyx->btiyx", R, field)
+
     gravity = torch.einsum("bij,bj->bi", R, data.gravity)
     return replace(data, coords=turn(data.coords), velocity=turn(data.velocity), gravity=gravity)
 
@@ -108,9 +118,14 @@ def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torc
     """
     X = data.coords
     v = data.velocity
+
     # index-space derivatives (central, interior)
-    d_i = lambda f: (f[..., 1:-1, 2:] - f[..., 1:-1, :-2]) / 2  # noqa: E731  along x-index
-    d_j = lambda f: (f[..., 2:, 1:-1] - f[..., :-2, 1:-1]) / 2  # noqa: E731  along y-index
+    def d_i(f):  # along x-index
+        return (f[..., 1:-1, 2:] - f[..., 1:-1, :-2]) / 2
+
+    def d_j(f):  # along y-index
+        return (f[..., 2:, 1:-1] - f[..., :-2, 1:-1]) / 2
+
     jac = torch.stack([d_i(X), d_j(X)], dim=-1)  # (b, t, 2 [phys], y, x, 2 [index])
     inv = torch.linalg.inv(jac.permute(0, 1, 3, 4, 2, 5))  # (b, t, y, x, index, phys)
 
@@ -123,7 +138,10 @@ def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torc
 
     vx, vy = v[:, :, 0], v[:, :, 1]
     w = grad(vy)[..., 0] - grad(vx)[..., 1]  # vorticity on the interior
-    pad = lambda f: torch.nn.functional.pad(f, (1, 1, 1, 1), mode="replicate")  # noqa: E731
+
+    def pad(f):
+        return torch.nn.functional.pad(f, (1, 1, 1, 1), mode="replicate")
+
     gw = grad(pad(w))
     lap = grad(pad(gw[..., 0]))[..., 0] + grad(pad(gw[..., 1]))[..., 1]
     dt = (data.times[:, 2:] - data.times[:, :-2])[:, :, None, None]

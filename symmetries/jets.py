@@ -5,6 +5,7 @@ every ``t``-derivative is eliminated through the equation, so total derivatives 
 
     D_x G = G_x + sum_k u_{k+1} G_{u_k},      D_t G = G_t + sum_k (D_x^k F) G_{u_k}.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,10 @@ class EvolutionEquation:
         names: dict[str, sp.Basic] = {"t": t, "x": x, "u": u, "u_t": U_T, **CONSTANTS}
         for letters in JET_PATTERN.findall(text):
             if "t" in letters and letters != "t":
-                raise ValueError(f"{text!r}: mixed or higher time derivative u_{letters}; "
-                                 "only evolution equations u_t = F(x, u, u_x, ...) are supported")
+                raise ValueError(
+                    f"{text!r}: mixed or higher time derivative u_{letters}; "
+                    "only evolution equations u_t = F(x, u, u_x, ...) are supported"
+                )
             if letters != "t":
                 names[f"u_{letters}"] = jet(len(letters))
         sides = text.split("=")

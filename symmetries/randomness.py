@@ -1,11 +1,14 @@
 """Per-sample random draws: sample ``i`` depends only on ``(seed, i, stream)``, never on its batch."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def per_sample(seed: int, ids: torch.Tensor | np.ndarray, stream: int, count: int, kind: str = "uniform") -> torch.Tensor:
+def per_sample(
+    seed: int, ids: torch.Tensor | np.ndarray, stream: int, count: int, kind: str = "uniform"
+) -> torch.Tensor:
     """``(batch, count)`` float64 draws, ``uniform`` on [0, 1) or standard ``normal``.
 
     One ``numpy`` generator per sample id (a few microseconds each): cheap next to any

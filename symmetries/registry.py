@@ -1,4 +1,5 @@
 """Equations known by name (the same names as the solvers), each a string :func:`derive` reads."""
+
 from __future__ import annotations
 
 EQUATIONS: dict[str, str] = {
@@ -16,4 +17,6 @@ def equation_text(name_or_text: str) -> str:
     try:
         return EQUATIONS[name_or_text]
     except KeyError:
-        raise ValueError(f"unknown equation {name_or_text!r}: give an equation such as 'u_t = nu*u_xx' or one of {sorted(EQUATIONS)}") from None
+        raise ValueError(
+            f"unknown equation {name_or_text!r}: give an equation such as 'u_t = nu*u_xx' or one of {sorted(EQUATIONS)}"
+        ) from None

@@ -1,4 +1,5 @@
 """The derived algebra as plain data (JSON), cached on disk by equation."""
+
 from __future__ import annotations
 
 import hashlib
@@ -96,8 +97,12 @@ def _read_entry(path: Path, eq: EvolutionEquation) -> dict[str, Any] | None:
 
 def _is_record(obj: Any, strings: tuple[str, ...], lists: tuple[str, ...] = ()) -> bool:
     """``obj`` is a dict with exactly these keys: ``strings`` hold strings, ``lists`` lists of strings."""
-    return (isinstance(obj, dict) and set(obj) == {*strings, *lists} and all(isinstance(obj[k], str) for k in strings)
-            and all(isinstance(obj[k], list) and all(isinstance(v, str) for v in obj[k]) for k in lists))
+    return (
+        isinstance(obj, dict)
+        and set(obj) == {*strings, *lists}
+        and all(isinstance(obj[k], str) for k in strings)
+        and all(isinstance(obj[k], list) and all(isinstance(v, str) for v in obj[k]) for k in lists)
+    )
 
 
 def _check_layout(data: Any, eq: EvolutionEquation) -> None:
@@ -111,10 +116,14 @@ def _check_layout(data: Any, eq: EvolutionEquation) -> None:
     valid = (
         isinstance(data["equation"], str)
         and all(_is_record(g, GENERATOR_KEYS) for g in data["generators"])
-        and isinstance(groups, list) and len(groups) == n
-        and all(_is_record(e, ("t", "x", "u", "parameter")) and e["parameter"] == "epsilon" or _is_record(e, ("error",))
-                for e in groups)
-        and isinstance(commutators, list) and len(commutators) == n
+        and isinstance(groups, list)
+        and len(groups) == n
+        and all(
+            _is_record(e, ("t", "x", "u", "parameter")) and e["parameter"] == "epsilon" or _is_record(e, ("error",))
+            for e in groups
+        )
+        and isinstance(commutators, list)
+        and len(commutators) == n
         and all(isinstance(row, list) and len(row) == n and all(isinstance(c, str) for c in row) for row in commutators)
         and isinstance(families, list)
         and all(_is_record(f, GENERATOR_KEYS, ("functions", "conditions")) for f in families)
@@ -154,7 +163,10 @@ def _family(entry: dict[str, Any], names: dict[str, sp.Basic]) -> Family:
     if not all(isinstance(f, AppliedUndef) and set(f.args) <= {t, x, u} for f in functions):
         raise ValueError(f"family functions {entry['functions']} are not arbitrary functions of t, x, u")
     known = {**FUNCTIONS, **CALCULUS, **{f.func.__name__: f.func for f in functions}}
-    read = lambda text: parse_expression(text, names, functions=known)  # noqa: E731
+
+    def read(text):
+        return parse_expression(text, names, functions=known)
+
     generator = Generator(*(read(entry[k]) for k in GENERATOR_KEYS))
     return Family(generator, functions, [read(c) for c in entry["conditions"]])
 
@@ -168,7 +180,10 @@ def algebra_from(data: dict[str, Any]) -> tuple[list[Generator], list[GroupEleme
         ValueError: for a string that is not a safe expression in ``t, x, u, epsilon`` and the parameters.
     """
     names = _names(data)
-    read = lambda text: parse_expression(text, names)  # noqa: E731
+
+    def read(text):
+        return parse_expression(text, names)
+
     generators = [Generator(*(read(g[k]) for k in GENERATOR_KEYS)) for g in data["generators"]]
     groups = [GroupElement(read(e["t"]), read(e["x"]), read(e["u"])) if "t" in e else None for e in data["groups"]]
     families = [_family(f, names) for f in data["infinite_families"]]
@@ -181,12 +196,19 @@ def format_report(data: dict[str, Any]) -> str:
     for i, (g, e) in enumerate(zip(data["generators"], data["groups"]), 1):
         field = " + ".join(f"({g[k]}) d_{c}" for k, c in (("tau", "t"), ("xi", "x"), ("phi", "u")) if g[k] != "0")
         lines.append(f"  v{i} = {field}")
-        lines.append(f"       exp(epsilon v{i}): " + (f"t -> {e['t']},  x -> {e['x']},  u -> {e['u']}" if "t" in e else e["error"]))
+        lines.append(
+            f"       exp(epsilon v{i}): "
+            + (f"t -> {e['t']},  x -> {e['x']},  u -> {e['u']}" if "t" in e else e["error"])
+        )
     if data["infinite_families"]:
         lines.append("\ninfinite families:")
         for f in data["infinite_families"]:
             field = " + ".join(f"({f[k]}) d_{c}" for k, c in (("tau", "t"), ("xi", "x"), ("phi", "u")) if f[k] != "0")
-            lines.append(f"  {field}   where " + ", ".join(f"{c} = 0" for c in f["conditions"]) if f["conditions"] else f"  {field} (arbitrary)")
+            lines.append(
+                f"  {field}   where " + ", ".join(f"{c} = 0" for c in f["conditions"])
+                if f["conditions"]
+                else f"  {field} (arbitrary)"
+            )
     n = len(data["generators"])
     if n:
         lines.append("\ncommutators [v_i, v_j]:")

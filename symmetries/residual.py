@@ -1,4 +1,5 @@
 """How well gridded data solves an evolution equation: the measure behind every symmetry check."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -23,6 +23,7 @@ a coefficient above it (sympy's ``logcombine``, in ``exp`` and ``simplify``, wou
 ``b**k`` exactly). Infinite or undefined values (``1/0``, ``0/0``) are refused.
 Every refusal is a one-line ``ValueError`` naming the offending piece and what is allowed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -55,9 +56,23 @@ def _exp(arg: sp.Expr) -> sp.Expr:
 
 
 FUNCTIONS: Mapping[str, Builder] = {
-    "exp": _exp, "log": sp.log, "sqrt": sp.sqrt, "Abs": sp.Abs, "abs": sp.Abs,
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh,
+    "exp": _exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "Abs": sp.Abs,
+    "abs": sp.Abs,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "atanh": sp.atanh,
 }
 CONSTANTS: Mapping[str, sp.Basic] = {"pi": sp.pi, "E": sp.E, "I": sp.I}
 
@@ -97,8 +112,11 @@ def non_finite(expr: sp.Basic) -> sp.Basic | None:
 def _check_log_coefficients(expr: sp.Basic) -> None:
     for term in (expr, *expr.atoms(sp.Mul)):
         coefficient, rest = term.as_coeff_Mul()
-        if coefficient.is_finite and abs(coefficient) > MAX_COMBINED_POWER and any(
-                isinstance(f, sp.log) and f.args[0].is_number for f in sp.Mul.make_args(rest)):
+        if (
+            coefficient.is_finite
+            and abs(coefficient) > MAX_COMBINED_POWER
+            and any(isinstance(f, sp.log) and f.args[0].is_number for f in sp.Mul.make_args(rest))
+        ):
             _refuse(sp.sstr(term), f"a log of a number may carry a coefficient of at most {MAX_COMBINED_POWER}")
 
 
@@ -122,8 +140,14 @@ def _is_new_name(name: str) -> bool:
 class _Reader:
     """Builds sympy objects from the allowed :mod:`ast` nodes of one text."""
 
-    def __init__(self, source: str, names: Mapping[str, sp.Basic], functions: Mapping[str, Builder],
-                 new_symbols: bool, new_functions: bool) -> None:
+    def __init__(
+        self,
+        source: str,
+        names: Mapping[str, sp.Basic],
+        functions: Mapping[str, Builder],
+        new_symbols: bool,
+        new_functions: bool,
+    ) -> None:
         self.source, self.names, self.functions = source, names, functions
         self.new_symbols, self.new_functions = new_symbols, new_functions
 
@@ -222,8 +246,15 @@ class _Reader:
         return self.build(node, depth)
 
 
-def parse_expression(text: str, names: Mapping[str, sp.Basic], *, functions: Mapping[str, Builder] = FUNCTIONS,
-                     new_symbols: bool = False, new_functions: bool = False, max_length: int = MAX_LENGTH) -> sp.Expr:
+def parse_expression(
+    text: str,
+    names: Mapping[str, sp.Basic],
+    *,
+    functions: Mapping[str, Builder] = FUNCTIONS,
+    new_symbols: bool = False,
+    new_functions: bool = False,
+    max_length: int = MAX_LENGTH,
+) -> sp.Expr:
     """Read ``text`` (e.g. ``"-nu*u_xx + exp(2*t)/3"``) into a sympy expression without evaluating it as code.
 
     Args:

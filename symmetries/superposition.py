@@ -5,6 +5,7 @@ For a family whose condition is a linear PDE with constant coefficients in ``f(t
 sums of Fourier modes ``exp(lambda(k) t) cos(k x + theta)`` where ``lambda(k)`` solves the
 dispersion relation obtained by substituting ``exp(lambda t + i k x)`` into the condition.
 """
+
 from __future__ import annotations
 
 import math

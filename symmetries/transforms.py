@@ -12,6 +12,7 @@ groups of evolution equations that keep a uniform grid uniform (``T`` affine in 
 Transforms check the boundary conditions they respect and refuse the others, e.g. a heat
 Galilean boost, whose ``U = u exp(-eps x - ...)`` is not periodic, on periodic data.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,14 @@ from .errors import OutsideMethodError
 from .exponentiate import GroupElement, eps
 from .jets import t, u, x
 
-TORCH_FUNCTIONS = {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh}
+TORCH_FUNCTIONS = {
+    "exp": torch.exp,
+    "log": torch.log,
+    "sqrt": torch.sqrt,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tanh": torch.tanh,
+}
 
 
 class NotASymmetryError(ValueError):
@@ -67,7 +75,14 @@ class GridTrajectories:
         return 2 * math.pi / self.L[:, None] * torch.arange(nx // 2 + 1, device=self.u.device, dtype=self.u.dtype)
 
     def select(self, index: torch.Tensor) -> "GridTrajectories":
-        return GridTrajectories(self.u[index], self.t0[index], self.dt[index], self.L[index], {k: v[index] for k, v in self.params.items()}, self.boundary)
+        return GridTrajectories(
+            self.u[index],
+            self.t0[index],
+            self.dt[index],
+            self.L[index],
+            {k: v[index] for k, v in self.params.items()},
+            self.boundary,
+        )
 
 
 def fourier_shift(u: torch.Tensor, shift: torch.Tensor, L: torch.Tensor) -> torch.Tensor:
@@ -101,16 +116,28 @@ class PointTransform:
     def __post_init__(self) -> None:
         T, X, U = self.element.components
         if T.has(x, u) or sp.diff(T, t, 2).simplify() != 0:
-            raise OutsideMethodError(f"{self.name}: T = {T} is not affine in t; a uniform time grid would not stay uniform")
+            raise OutsideMethodError(
+                f"{self.name}: T = {T} is not affine in t; a uniform time grid would not stay uniform"
+            )
         a = sp.simplify(sp.diff(X, x))
         if X.has(u) or a.has(t, x, u):
-            raise OutsideMethodError(f"{self.name}: X = {X} is not a x + b(t); a uniform space grid would not stay uniform")
+            raise OutsideMethodError(
+                f"{self.name}: X = {X} is not a x + b(t); a uniform space grid would not stay uniform"
+            )
         self.time_scale, self.time_offset = sp.simplify(sp.diff(T, t)), sp.simplify(T.subs(t, 0))
         self.space_scale, self.space_offset = a, sp.simplify(X.subs(x, 0))
         period = sp.Symbol("period", positive=True)
         self.periodic = sp.simplify(U.subs(x, x + period) - U) == 0
-        self._f = {name: _lambdify(e, self.params) for name, e in (
-            ("alpha", self.time_scale), ("beta", self.time_offset), ("a", self.space_scale), ("b", self.space_offset), ("U", U))}
+        self._f = {
+            name: _lambdify(e, self.params)
+            for name, e in (
+                ("alpha", self.time_scale),
+                ("beta", self.time_offset),
+                ("a", self.space_scale),
+                ("b", self.space_offset),
+                ("U", U),
+            )
+        }
 
     @property
     def respects(self) -> frozenset[str]:
@@ -122,20 +149,29 @@ class PointTransform:
         if data.boundary not in self.respects:
             T, X, U = self.element.components
             raise NotASymmetryError(
-                f"{self.name or 'transform'} (t, x, u) -> ({T}, {X}, {U}) does not keep {data.boundary} data a solution: "
+                f"{self.name or 'transform'} (t, x, u) -> ({T}, {X}, {U}) "
+                f"does not keep {data.boundary} data a solution: "
                 f"it respects only {sorted(self.respects)}"
             )
         e = epsilon.to(data.u)
         missing = [str(s) for s in self.params if str(s) not in data.params]
         if missing:
-            raise ValueError(f"{self.name or 'transform'} needs the per-sample parameter(s) {missing} of the equation; the data carry {sorted(data.params)}")
+            raise ValueError(
+                f"{self.name or 'transform'} needs the per-sample parameter(s) {missing} of the equation; "
+                f"the data carry {sorted(data.params)}"
+            )
         p = [data.params[str(s)].to(data.u) for s in self.params]
-        scalar = lambda name, *args: torch.as_tensor(self._f[name](*args), dtype=data.u.dtype, device=data.u.device)  # noqa: E731
+
+        def scalar(name, *args):
+            return torch.as_tensor(self._f[name](*args), dtype=data.u.dtype, device=data.u.device)
+
         zero = torch.zeros_like(e)
         alpha = scalar("alpha", zero, zero, zero, e, *p).expand_as(e)
         a = scalar("a", zero, zero, zero, e, *p).expand_as(e)
         if (alpha <= 0).any() or (a <= 0).any():
-            raise NotASymmetryError(f"{self.name}: epsilon out of the range where the group keeps time and space orientation")
+            raise NotASymmetryError(
+                f"{self.name}: epsilon out of the range where the group keeps time and space orientation"
+            )
         beta = scalar("beta", zero, zero, zero, e, *p).expand_as(e)
         ti = data.times()
         xj = data.positions()

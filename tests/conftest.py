@@ -1,4 +1,5 @@
 """Shared test set-up: an isolated on-disk cache for derived symmetries."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@
 ``pdejepa`` nor ``solvers`` (it uses the solvers only in its tests). The graph is read from the
 source with :mod:`ast`, counting imports at module level and inside functions alike.
 """
+
 from __future__ import annotations
 
 import ast
@@ -90,7 +91,7 @@ def find_cycle(graph: Graph, package: str) -> list[str] | None:
         path.append(module)
         for target in sorted(t for t in graph[module] if in_package(t, package)):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         path.pop()
@@ -165,3 +166,9 @@ def test_importing_symmetries_loads_neither_torch_nor_sympy() -> None:
     code = "import sys, symmetries; print(sorted({'torch', 'sympy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_pdejepa_module_is_over_250_lines():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in (ROOT / "pdejepa").rglob("*.py")}
+    long = {name: n for name, n in sizes.items() if n > 250}
+    assert not long, f"split these by responsibility: {long}"

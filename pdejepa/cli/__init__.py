@@ -1,9 +1,11 @@
 """The ``pdejepa`` command line: one entry point, a subcommand per job (one module each)."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .. import __version__
 from .demo import add_demo
 from .generate import add_generate
 from .learn import add_learning
@@ -13,6 +15,7 @@ from .symmetries import add_symmetries
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdejepa", description="Self-supervised learning for PDE dynamics.")
+    parser.add_argument("--version", action="version", version=f"pdejepa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_demo, add_generate, add_plot, add_symmetries, add_learning):
@@ -29,8 +32,16 @@ def expected_errors() -> tuple[type[BaseException], ...]:
 
     from solvers.errors import SimulationError
 
-    return (ValueError, OSError, SimulationError, yaml.YAMLError, pickle.UnpicklingError, EOFError, OverflowError,
-            MisconfigurationException)
+    return (
+        ValueError,
+        OSError,
+        SimulationError,
+        yaml.YAMLError,
+        pickle.UnpicklingError,
+        EOFError,
+        OverflowError,
+        MisconfigurationException,
+    )
 
 
 def one_line(err: BaseException) -> str:

@@ -1,4 +1,5 @@
 """``pdejepa demo``: the main job on an embedded default."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,17 @@ def run_demo(args: argparse.Namespace) -> int:
     from solvers.plot import plot_spacetime
 
     start = time.perf_counter()
-    path = generate(SimulationConfig.default("burgers"), num=args.num, out=args.out / "burgers.h5", overwrite=args.overwrite)
+    path = generate(
+        SimulationConfig.default("burgers"), num=args.num, out=args.out / "burgers.h5", overwrite=args.overwrite
+    )
     elapsed = time.perf_counter() - start
     png = plot_spacetime(path, [0, 1, 2, 3], args.out / "burgers.png")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         print(ds)
-        print(f"\n{args.num} Burgers trajectories in {elapsed:.1f} s ({args.num / elapsed:.0f} traj/s); nu in "
-              f"[{float(ds.nu.min()):.3g}, {float(ds.nu.max()):.3g}], largest spectral tail {float(ds.spectral_tail.max()):.1e}")
+        print(
+            f"\n{args.num} Burgers trajectories in {elapsed:.1f} s ({args.num / elapsed:.0f} traj/s); nu in "
+            f"[{float(ds.nu.min()):.3g}, {float(ds.nu.max()):.3g}], "
+            f"largest spectral tail {float(ds.spectral_tail.max()):.1e}"
+        )
     print(f"dataset: {path}\npicture: {png}")
     return 0

@@ -5,6 +5,7 @@ configuration's ``default(name)``, a 1D :class:`solvers.config.SimulationConfig`
 :class:`solvers.ns2d.BuoyancyConfig`. Every family reads the flags it knows; a flag that
 names a field another family has is refused with the list of allowed fields.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,12 @@ SIMULATION_FLAGS = (
     ("--skip-nt", "skip_nt", int, "2D: frames simulated and dropped before the first stored one"),
     ("--substeps", "substeps", int, "2D: solver steps of dt per stored frame"),
     ("--noise-scale", "noise_scale", float, "2D: size of the initial smoke's fluctuations (PhiFlow Noise scale)"),
-    ("--noise-smoothness", "noise_smoothness", float, "2D: spectral fall-off of the initial smoke (PhiFlow Noise smoothness)"),
+    (
+        "--noise-smoothness",
+        "noise_smoothness",
+        float,
+        "2D: spectral fall-off of the initial smoke (PhiFlow Noise smoothness)",
+    ),
     ("--max-cfl", "max_cfl", float, "2D: cells per step beyond which a trajectory counts as blown up"),
     ("--splitting", "splitting", str, "2D: order of force and diffusion in a step: pdearena (default) or balanced"),
 )
@@ -45,7 +51,9 @@ def parameter_symbols() -> list[str]:
     from solvers.equations import EQUATIONS
     from solvers.ns2d.config import PARAMETERS
 
-    return sorted({par.symbol for eq in EQUATIONS.values() for par in eq.parameters} | {par.symbol for par in PARAMETERS})
+    return sorted(
+        {par.symbol for eq in EQUATIONS.values() for par in eq.parameters} | {par.symbol for par in PARAMETERS}
+    )
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +82,13 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--times", type=float, nargs="+", help="1D: explicit stored times (replaces --t-end/--nt/--t-burn)")
     symbols = parameter_symbols()
     for symbol in symbols:
-        p.add_argument(f"--{symbol}", type=float, nargs="+", metavar=("LOW", "HIGH"), help=f"range of {symbol} (one value fixes it)")
+        p.add_argument(
+            f"--{symbol}",
+            type=float,
+            nargs="+",
+            metavar=("LOW", "HIGH"),
+            help=f"range of {symbol} (one value fixes it)",
+        )
     p.set_defaults(run=run_generate, symbols=symbols)
 
 
@@ -123,8 +137,16 @@ def run_generate(args: argparse.Namespace) -> int:
     cfg, run = load_recipe(args)
     start = time.perf_counter()
     path = generate(
-        cfg, num=run["num"], out=run["out"], seed=run["seed"], device=run["device"], batch_size=run["batch_size"],
-        shard=Shard.parse(args.shard), resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+        cfg,
+        num=run["num"],
+        out=run["out"],
+        seed=run["seed"],
+        device=run["device"],
+        batch_size=run["batch_size"],
+        shard=Shard.parse(args.shard),
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
     )
     print(f"wrote {path} ({run['num']} trajectories in total, {time.perf_counter() - start:.1f} s)")
     return 0

@@ -1,4 +1,5 @@
 """``pdejepa pretrain | regress | probe | timestep | quickstart``: the self-supervised jobs (argument parsing only)."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,30 +27,45 @@ def config_keys() -> str:
                 lines.append(f"  {prefix}{key} = {value}")
         return lines
 
-    return "config fields (defaults; change with --set FIELD=VALUE or a --config YAML):\n" + "\n".join(walk(DEFAULTS, ""))
+    return "config fields (defaults; change with --set FIELD=VALUE or a --config YAML):\n" + "\n".join(
+        walk(DEFAULTS, "")
+    )
 
 
 def add_learning(sub: argparse._SubParsersAction) -> None:
     epilog = config_keys()
     for name, text in JOBS.items():
-        p = sub.add_parser(name, help=text, description=text, epilog=epilog,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name, help=text, description=text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         p.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_vicreg.yaml); defaults otherwise")
-        p.add_argument("--out", type=Path, default=Path(f"results/{name}"), help="run folder (config, logs, checkpoints, tables)")
+        p.add_argument(
+            "--out", type=Path, default=Path(f"results/{name}"), help="run folder (config, logs, checkpoints, tables)"
+        )
         add_common(p)
         if name != "pretrain":
             p.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint")
         p.set_defaults(run=run_job)
-    q = sub.add_parser("quickstart", help="generate Burgers data, pretrain, regress viscosity, print the comparison",
-                       epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    q = sub.add_parser(
+        "quickstart",
+        help="generate Burgers data, pretrain, regress viscosity, print the comparison",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     q.add_argument("--out", type=Path, default=Path("results/quickstart"))
     add_common(q)
     q.set_defaults(run=run_quickstart, config=None)
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="overrides", nargs="+", default=[], metavar="KEY=VALUE",
-                   help="override fields, e.g. pretrain.epochs=5 (values are YAML)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override fields, e.g. pretrain.epochs=5 (values are YAML)",
+    )
     p.add_argument("--print-config", action="store_true", help="print the resolved config as YAML and stop")
     p.add_argument("--no-progress", action="store_true", help="no progress bars or per-step lines (logs stay quiet)")
 
@@ -81,8 +97,10 @@ def run_job(args: argparse.Namespace) -> int:
         print(f"plot: {args.out / 'regression.png'}")
     if args.command == "timestep":
         cut, closed = gap_closed(rows)
-        print(f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% and closes {100 * closed:.0f}% of the gap "
-              "to the oracle")
+        print(
+            f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% and closes {100 * closed:.0f}% of the gap "
+            "to the oracle"
+        )
         print(f"plots: {args.out / 'rollout_nmse.png'}, {args.out / 'rollouts.png'}")
     return 0
 

@@ -1,4 +1,5 @@
 """``pdejepa plot``: pictures of stored trajectories."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,11 @@ from pathlib import Path
 
 
 def add_plot(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="save a PNG of stored trajectories (filmstrips of smoke and vorticity for 2D files, space-time images for 1D)")
+    p = sub.add_parser(
+        "plot",
+        help="save a PNG of stored trajectories "
+        "(filmstrips of smoke and vorticity for 2D files, space-time images for 1D)",
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--sample", type=int, nargs="+", default=[0], help="sample positions in the file")
     p.add_argument("--out", type=Path, help="PNG path (default: FILE with .png)")

@@ -1,4 +1,5 @@
 """``pdejepa symmetries``: derive Lie point symmetries and look at them acting on data."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,9 @@ def add_symmetries(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--json", action="store_true", help="print JSON: generators, groups, commutators, infinite families")
     d.add_argument("--no-cache", action="store_true", help="derive again instead of reading the on-disk cache")
     d.set_defaults(run=run_derive)
-    s = verbs.add_parser("show", help="save a PNG gallery: a simulated trajectory and its image under each symmetry group")
+    s = verbs.add_parser(
+        "show", help="save a PNG gallery: a simulated trajectory and its image under each symmetry group"
+    )
     s.add_argument("equation", help="a registered name with a solver: burgers, kdv, ks, heat")
     s.add_argument("--out", type=Path, help="PNG path (default: results/symmetries/EQUATION.png)")
     s.add_argument("--seed", type=int, default=0)

@@ -1,5 +1,6 @@
 """Datasets and views: lazy HDF5 trajectories, symmetry views of 1D fields and 2D flows, procedural
 images and videos."""
+
 from __future__ import annotations
 
 from .flow_views import FlowViewMaker
@@ -7,11 +8,21 @@ from .procedural import MovingObjectsVideos, ShapesImages, save_gallery
 from .trajectories import TrajectoryDataset, collate
 from .views import ViewMaker
 
-PROCEDURAL: dict[str, type] = {"shapes": ShapesImages, "moving-objects": MovingObjectsVideos}  # sets needing no download
+PROCEDURAL: dict[str, type] = {
+    "shapes": ShapesImages,
+    "moving-objects": MovingObjectsVideos,
+}  # sets needing no download
 
 
-def make_views(equation: str, strengths: dict[str, float], window: tuple[int, ...], params: tuple[str, ...] = (),
-               grid: dict[str, list[float]] | None = None, max_start: int | None = None, video: bool = False) -> ViewMaker | FlowViewMaker:
+def make_views(
+    equation: str,
+    strengths: dict[str, float],
+    window: tuple[int, ...],
+    params: tuple[str, ...] = (),
+    grid: dict[str, list[float]] | None = None,
+    max_start: int | None = None,
+    video: bool = False,
+) -> ViewMaker | FlowViewMaker:
     """The view maker for the data: 1D fields of ``equation`` (an equation string), or 2D flows
     when ``grid`` gives their cell centres ``{"x": [...], "y": [...]}``. ``max_start``: latest first
     frame of a view (None: anywhere); ``video``: 2D flows as videos ``(batch, 7, frames, y, x)``."""
@@ -21,6 +32,13 @@ def make_views(equation: str, strengths: dict[str, float], window: tuple[int, ..
 
 
 __all__ = [
-    "PROCEDURAL", "FlowViewMaker", "MovingObjectsVideos", "ShapesImages", "TrajectoryDataset", "ViewMaker", "collate", "make_views",
+    "PROCEDURAL",
+    "FlowViewMaker",
+    "MovingObjectsVideos",
+    "ShapesImages",
+    "TrajectoryDataset",
+    "ViewMaker",
+    "collate",
+    "make_views",
     "save_gallery",
 ]

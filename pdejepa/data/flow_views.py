@@ -6,6 +6,7 @@ the box and gravity travel with the sample), and the window is stacked as an ima
 channels are, frame by frame, the smoke, the two velocity components and the two coordinates
 of every cell, followed by the direction of gravity as two constant channels.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -49,7 +50,10 @@ class FlowViewMaker:
             raise ValueError(f"a flow window is (frames,) with frames >= 1, got {self.window}")
         if self.strengths:
             self.augmentation = FlowAugmentation(dict(self.strengths))
-        spacing = lambda c: (c[-1] - c[0]) * len(c) / max(len(c) - 1, 1)  # noqa: E731 - box side from cell centres
+
+        def spacing(c):  # box side from cell centres
+            return (c[-1] - c[0]) * len(c) / max(len(c) - 1, 1)
+
         self.scale = max(spacing(self.x), spacing(self.y))
 
     @property
@@ -62,11 +66,17 @@ class FlowViewMaker:
         b, nt = u.shape[:2]
         (wt,) = self.window
         if u.ndim != 5 or u.shape[2] != len(FIELDS):
-            raise ValueError(f"flow batches hold u (batch, time, {len(FIELDS)} fields {FIELDS}, y, x), got {tuple(u.shape)}")
+            raise ValueError(
+                f"flow batches hold u (batch, time, {len(FIELDS)} fields {FIELDS}, y, x), got {tuple(u.shape)}"
+            )
         if wt > nt:
             raise ValueError(f"window of {wt} frames must fit in the stored {nt}")
         ids, dev = batch["id"], u.device
-        place = per_sample(seed, ids, WINDOW_STREAM, 1)[:, 0].to(dev) if augment else torch.zeros(b, dtype=torch.float64, device=dev)
+        place = (
+            per_sample(seed, ids, WINDOW_STREAM, 1)[:, 0].to(dev)
+            if augment
+            else torch.zeros(b, dtype=torch.float64, device=dev)
+        )
         start = window_starts(place, nt, wt, self.max_start)
         frames = start[:, None] + torch.arange(wt, device=dev)
         u = u[torch.arange(b, device=dev)[:, None], frames]  # (batch, frames, field, y, x)

@@ -4,6 +4,7 @@ Every item ``i`` is drawn from ``np.random.default_rng([seed, i])`` alone, so a 
 for any batch size, worker count or access order. Pixels are rendered by :func:`~pdejepa.data.scenes.render`.
 Images are float32 RGB in ``[0, 1]`` (not standardised; normalise in the model if wanted).
 """
+
 from __future__ import annotations
 
 import math
@@ -112,9 +113,16 @@ class MovingObjectsVideos(_Procedural):
 
     classes = tuple(f"{d} deg" for d in DIRECTIONS)
 
-    def __init__(self, num: int, frames: int = 8, size: int = 32, seed: int = 0,
-                 speed: tuple[float, float] = (0.5, 2.0), spin: float = 0.3,
-                 scale: tuple[float, float] = (0.15, 0.25)) -> None:
+    def __init__(
+        self,
+        num: int,
+        frames: int = 8,
+        size: int = 32,
+        seed: int = 0,
+        speed: tuple[float, float] = (0.5, 2.0),
+        spin: float = 0.3,
+        scale: tuple[float, float] = (0.15, 0.25),
+    ) -> None:
         _check_common(num, size, seed)
         check_count("frames", frames, low=2)
         if not 0.0 <= spin <= np.pi / 4:  # beyond a quarter turn per frame a square's spin aliases
@@ -160,8 +168,9 @@ def save_gallery(dataset: Dataset, path: str | os.PathLike, count: int = 16) -> 
             ax.set_title(caption(item), fontsize=7)
     else:
         frames = items[0]["x"].shape[1]
-        fig, axes = plt.subplots(len(items), frames, figsize=(1.1 * frames + 1.2, 1.15 * len(items)), squeeze=False,
-                                 constrained_layout=True)
+        fig, axes = plt.subplots(
+            len(items), frames, figsize=(1.1 * frames + 1.2, 1.15 * len(items)), squeeze=False, constrained_layout=True
+        )
         for row, item in zip(axes, items):
             for t, ax in enumerate(row):
                 ax.imshow(item["x"][:, t].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")

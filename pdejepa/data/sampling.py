@@ -1,4 +1,5 @@
 """Shuffling that is a function of ``(seed, epoch)`` alone, so a resumed run sees the same batches."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sized

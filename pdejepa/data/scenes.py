@@ -5,6 +5,7 @@ Pixels are rendered by :func:`render` over all pixels and frames at once, as flo
 Coordinates: pixel ``(row, col)`` has its centre at ``x = col``, ``y = -row``, so angles are
 counter-clockwise and 90 degrees points *up* as ``imshow`` shows an image (row 0 at the top).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,9 +28,10 @@ _TRIANGLE_NORMALS = np.deg2rad([-90.0, 30.0, 150.0])  # apex up; edges at distan
 DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "disc": lambda u, v: np.hypot(u, v) - 1.0,
     "square": lambda u, v: np.maximum(np.abs(u), np.abs(v)) - math.sqrt(0.5),
-    "triangle": lambda u, v: np.max(
-        np.multiply.outer(np.cos(_TRIANGLE_NORMALS), u) + np.multiply.outer(np.sin(_TRIANGLE_NORMALS), v), 0
-    ) - 0.5,
+    "triangle": lambda u, v: (
+        np.max(np.multiply.outer(np.cos(_TRIANGLE_NORMALS), u) + np.multiply.outer(np.sin(_TRIANGLE_NORMALS), v), 0)
+        - 0.5
+    ),
     "cross": lambda u, v: np.minimum(
         np.maximum(np.abs(u) - 0.95, np.abs(v) - 0.3), np.maximum(np.abs(u) - 0.3, np.abs(v) - 0.95)
     ),
@@ -113,14 +115,22 @@ def _paint(texture: Texture, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return c0 + (c1 - c0) * p[None]
 
 
-def make_scene(rng: np.random.Generator, size: int, shape: str, radius: float, centres: np.ndarray, angles: np.ndarray,
-           wrap: bool) -> Scene:
+def make_scene(
+    rng: np.random.Generator, size: int, shape: str, radius: float, centres: np.ndarray, angles: np.ndarray, wrap: bool
+) -> Scene:
     """Random colours and textures around given geometry. The foreground's mean colour is kept at least
     0.35 per channel from the background's (so the shape is visible) without tying colour to the class."""
     back = rng.uniform(0.15, 0.85, 3)
     front = (back + 0.5 + rng.uniform(-0.15, 0.15, 3)) % 1.0
-    return Scene(shape, radius, centres, angles, _texture(rng, size, front, (0.2, 0.45)),
-                 _texture(rng, size, back, (0.1, 0.3)), wrap)
+    return Scene(
+        shape,
+        radius,
+        centres,
+        angles,
+        _texture(rng, size, front, (0.2, 0.45)),
+        _texture(rng, size, back, (0.1, 0.3)),
+        wrap,
+    )
 
 
 def render(scene: Scene, size: int) -> tuple[torch.Tensor, torch.Tensor]:

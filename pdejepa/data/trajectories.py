@@ -1,4 +1,5 @@
 """Lazy access to 1D trajectory files written by :mod:`solvers` (never a whole-file load)."""
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,9 @@ class TrajectoryDataset(Dataset):
     fields hold NaN or Inf is refused when read: the error names the file, the variable and the sample.
     """
 
-    def __init__(self, paths: str | os.PathLike | list, labels: tuple[str, ...] = (), fields: tuple[str, ...] = ("u",)) -> None:
+    def __init__(
+        self, paths: str | os.PathLike | list, labels: tuple[str, ...] = (), fields: tuple[str, ...] = ("u",)
+    ) -> None:
         self.paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
         if not self.paths:
             raise ValueError("no dataset files given")
@@ -35,11 +38,15 @@ class TrajectoryDataset(Dataset):
         rows, self.time, self.meta, scalars = [], None, [], []
         for k, path in enumerate(self.paths):
             if not path.exists():
-                raise FileNotFoundError(f"{path} does not exist (a run still in progress leaves only {path.name}.partial)")
+                raise FileNotFoundError(
+                    f"{path} does not exist (a run still in progress leaves only {path.name}.partial)"
+                )
             with open_h5(path) as f:
                 if int(f.attrs.get("complete", 0)) != 1:
-                    raise ValueError(f"{path} is not a complete dataset (attribute complete != 1): an interrupted or foreign "
-                                     "file; finish it with 'pdejepa generate ... --resume' or regenerate it")
+                    raise ValueError(
+                        f"{path} is not a complete dataset (attribute complete != 1): an interrupted or foreign "
+                        "file; finish it with 'pdejepa generate ... --resume' or regenerate it"
+                    )
                 absent = [name for name in (*self.fields, "time", "sample") if name not in f]
                 if absent:
                     raise ValueError(f"{path} has no field(s) {absent}; it has {sorted(f.keys())}")
@@ -58,8 +65,10 @@ class TrajectoryDataset(Dataset):
                 for j, name in enumerate(labels, 1):
                     bad = np.flatnonzero(~np.isfinite(values[:, j]))
                     if len(bad):
-                        raise ValueError(f"{path}: variable {name!r} is not finite ({values[bad[0], j]}) at sample "
-                                         f"{int(f['sample'][bad[0]])} (position {bad[0]}) and {len(bad) - 1} more")
+                        raise ValueError(
+                            f"{path}: variable {name!r} is not finite ({values[bad[0], j]}) at sample "
+                            f"{int(f['sample'][bad[0]])} (position {bad[0]}) and {len(bad) - 1} more"
+                        )
                 scalars.append(values)
         self.index = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64)
         self.scalars = np.concatenate(scalars).astype(np.float64) if scalars else np.zeros((0, 1 + len(labels)))
@@ -90,7 +99,9 @@ class TrajectoryDataset(Dataset):
         arrays = [np.asarray(f[name][row], dtype=np.float32) for name in self.fields]
         for name, a in zip(self.fields, arrays):
             if not np.isfinite(a).all():  # a NaN must stop training here, not poison the weights silently
-                raise ValueError(f"{self.paths[k]}: variable {name!r} holds NaN or Inf at sample {sample_id} (position {row})")
+                raise ValueError(
+                    f"{self.paths[k]}: variable {name!r} holds NaN or Inf at sample {sample_id} (position {row})"
+                )
         return torch.from_numpy(arrays[0] if len(arrays) == 1 else np.stack(arrays, axis=1))
 
     def label_values(self, name: str) -> np.ndarray:

@@ -5,10 +5,12 @@ translation), the frames are transformed by random symmetry group elements
 (:class:`symmetries.augment.SymmetryAugmentation`), then a window of points is cut at a
 random place in periodic space (wrapping around). Cutting the frames first is exact, since
 every group acts frame by frame on the carried grid (Cole-Hopf's potential is defined up to
-a constant), and it transforms only the frames the encoder sees. The encoder sees three channels: the field and the window's own time and space
-coordinates, measured from its corner and scaled by the untransformed window's extent, so a
-scaling symmetry shows in the coordinates instead of being resampled away.
+a constant), and it transforms only the frames the encoder sees. The encoder sees three channels:
+the field and the window's own time and space coordinates, measured from its corner and scaled by
+the untransformed window's extent, so a scaling symmetry shows in the coordinates instead of being
+resampled away.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -80,7 +82,11 @@ class ViewMaker:
             raise ValueError(f"window {self.window} must fit in the stored trajectories ({nt} frames x {nx} points)")
         ids = batch["id"]
         ref_t, ref_x = data.dt * max(wt - 1, 1), data.L * max(wx - 1, 1) / nx  # extent of an untransformed window
-        place = per_sample(seed, ids, WINDOW_STREAM, 2).to(data.u.device) if augment else torch.zeros(len(ids), 2, dtype=torch.float64, device=data.u.device)
+        place = (
+            per_sample(seed, ids, WINDOW_STREAM, 2).to(data.u.device)
+            if augment
+            else torch.zeros(len(ids), 2, dtype=torch.float64, device=data.u.device)
+        )
         start_t = window_starts(place[:, 0], nt, wt, self.max_start)
         data = time_window(data, start_t, wt)
         if augment and self.augmentation is not None:

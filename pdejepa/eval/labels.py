@@ -1,4 +1,5 @@
 """Which training items are labelled at a given label budget."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,8 +14,15 @@ def is_fraction(budget: object) -> bool:
 
 def check_budgets(budgets: Sequence[float], name: str = "budgets") -> list[float]:
     """The label budgets, each a fraction of the training items in ``(0, 1]``; at least one."""
-    if not isinstance(budgets, Sequence) or isinstance(budgets, str) or not budgets or not all(map(is_fraction, budgets)):
-        raise ValueError(f"{name} must be a non-empty list of fractions of the training items in (0, 1], got {budgets!r}")
+    if (
+        not isinstance(budgets, Sequence)
+        or isinstance(budgets, str)
+        or not budgets
+        or not all(map(is_fraction, budgets))
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty list of fractions of the training items in (0, 1], got {budgets!r}"
+        )
     return [float(b) for b in budgets]
 
 

@@ -7,6 +7,7 @@ averaging it away; the linear probe mean-pools the tokens, as the usual linear e
 The encoder runs once (:func:`frozen_tokens`); probes then train on the cached tokens, which is
 what makes a probe cheap enough to run many times (seeds, learning rates) on a CPU.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -24,7 +25,8 @@ def _check_tokens(tokens: torch.Tensor, dim: int) -> None:
 
 
 class AttentiveProbe(nn.Module):
-    """One learned query, multi-head cross-attention over the tokens, LayerNorm, Linear: ``(batch, n, dim) -> (batch, out)``."""
+    """One learned query, multi-head cross-attention over the tokens, LayerNorm, Linear:
+    ``(batch, n, dim) -> (batch, out)``."""
 
     def __init__(self, dim: int, out: int, heads: int = 4) -> None:
         super().__init__()
@@ -47,7 +49,8 @@ class AttentiveProbe(nn.Module):
 
 
 class LinearProbe(nn.Module):
-    """Mean over tokens, non-affine BatchNorm (standardises frozen features), Linear: ``(batch, n, dim) -> (batch, out)``."""
+    """Mean over tokens, non-affine BatchNorm (standardises frozen features), Linear:
+    ``(batch, n, dim) -> (batch, out)``."""
 
     def __init__(self, dim: int, out: int) -> None:
         super().__init__()
@@ -66,9 +69,14 @@ def batch_input(batch: dict) -> torch.Tensor:
 
 
 @torch.no_grad()
-def frozen_tokens(encoder: nn.Module, loader: Iterable[dict], inputs: Callable[[dict], torch.Tensor] = batch_input,
-                  progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run ``encoder`` (in eval mode, no gradients) over ``loader``; return CPU ``tokens (N, n, dim)`` and ``labels (N,)``.
+def frozen_tokens(
+    encoder: nn.Module,
+    loader: Iterable[dict],
+    inputs: Callable[[dict], torch.Tensor] = batch_input,
+    progress: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``encoder`` (in eval mode, no gradients) over ``loader``; return CPU ``tokens (N, n, dim)``
+    and ``labels (N,)``.
 
     Samples keep the loader's order; the encoder's weights, buffers and train/eval mode are left as found.
     Inputs go to the device of the encoder's first parameter (CPU for a parameter-free encoder); a progress
@@ -90,8 +98,16 @@ def frozen_tokens(encoder: nn.Module, loader: Iterable[dict], inputs: Callable[[
     return torch.cat(tokens), torch.cat(labels)
 
 
-def train_probe(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, steps: int, lr: float,
-                batch_size: int, seed: int, weight_decay: float = 0.01) -> nn.Module:
+def train_probe(
+    probe: nn.Module,
+    tokens: torch.Tensor,
+    labels: torch.Tensor,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    weight_decay: float = 0.01,
+) -> nn.Module:
     """Train ``probe`` in place by cross-entropy with AdamW (cosine-annealed ``lr``) for ``steps`` minibatches.
 
     Minibatches walk through fresh permutations of the ``(N, n, dim)`` tokens drawn from a generator seeded
@@ -111,7 +127,7 @@ def train_probe(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, st
     for _ in range(steps):
         if at + batch_size > len(order):  # drop the ragged tail: BatchNorm needs full batches
             order, at = torch.randperm(tokens.shape[0], generator=g), 0
-        idx = order[at:at + batch_size]
+        idx = order[at : at + batch_size]
         at += batch_size
         loss = F.cross_entropy(probe(tokens[idx].to(device)), labels[idx].to(device))
         opt.zero_grad(set_to_none=True)
@@ -131,7 +147,7 @@ def accuracy(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, batch
     probe.eval()
     correct = 0
     for start in range(0, tokens.shape[0], batch_size):
-        logits = probe(tokens[start:start + batch_size].to(device))
-        correct += int((logits.argmax(dim=-1).cpu() == labels[start:start + batch_size]).sum())
+        logits = probe(tokens[start : start + batch_size].to(device))
+        correct += int((logits.argmax(dim=-1).cpu() == labels[start : start + batch_size]).sum())
     probe.train(was_training)
     return correct / tokens.shape[0]

@@ -1,4 +1,5 @@
 """Regressing a physical parameter from trajectories: frozen-encoder probes and supervised baselines."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,17 @@ class RegressionModule(L.LightningModule):
     ``head="linear"`` or ``"mlp"`` (one hidden layer of the representation's width).
     """
 
-    def __init__(self, encoder: ResNet, views: ViewMaker, scaler: TargetScaler, freeze: bool, head: str = "linear",
-                 lr: float = 1e-3, weight_decay: float = 0.0, label_index: int = 0) -> None:
+    def __init__(
+        self,
+        encoder: ResNet,
+        views: ViewMaker,
+        scaler: TargetScaler,
+        freeze: bool,
+        head: str = "linear",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        label_index: int = 0,
+    ) -> None:
         super().__init__()
         self.encoder, self.views, self.scaler, self.freeze = encoder, views, scaler, freeze
         if head not in ("linear", "mlp"):
@@ -91,8 +101,9 @@ class RegressionModule(L.LightningModule):
 
 
 @torch.no_grad()
-def encode(encoder: ResNet, loader, views: ViewMaker, label_index: int = 0,
-           progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def encode(
+    encoder: ResNet, loader, views: ViewMaker, label_index: int = 0, progress: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen representations ``(N, dim)`` of un-augmented windows and the raw labels ``(N,)``; a progress bar
     on stderr when ``progress``."""
     encoder.eval()
@@ -103,8 +114,13 @@ def encode(encoder: ResNet, loader, views: ViewMaker, label_index: int = 0,
     return torch.cat(hs), torch.cat(ys)
 
 
-def ridge_probe(h_train: torch.Tensor, y_train: torch.Tensor, h_test: torch.Tensor, y_test: torch.Tensor,
-                lambdas: torch.Tensor | None = None) -> dict[str, float]:
+def ridge_probe(
+    h_train: torch.Tensor,
+    y_train: torch.Tensor,
+    h_test: torch.Tensor,
+    y_test: torch.Tensor,
+    lambdas: torch.Tensor | None = None,
+) -> dict[str, float]:
     """Linear probe trained in closed form: ridge regression with the penalty chosen by exact
     leave-one-out cross-validation on the training set (PRESS, from one SVD), so a probe on a
     few labels does not overfit its ``dim`` weights.

@@ -1,4 +1,5 @@
 """Self-supervised objectives: pure functions over tensors plus thin modules."""
+
 from .jepa import JEPALoss, jepa_loss, variance_penalty
 from .vicreg import VICRegLoss, vicreg_loss
 

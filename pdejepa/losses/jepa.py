@@ -15,6 +15,7 @@ tokens (V-JEPA's form), or, given the token positions, over the samples that pre
 position (averaged over positions): tokens differ by position alone when the representation has
 collapsed to the position embedding, which the first form cannot see.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -68,7 +69,10 @@ def variance_penalty(pred: torch.Tensor, eps: float = 1e-4, positions: torch.Ten
     pos = positions.reshape(-1).long()
     slots = int(pos.max()) + 1
     count = torch.zeros(slots, dtype=z.dtype, device=z.device).index_add_(0, pos, torch.ones_like(pos, dtype=z.dtype))
-    mean = torch.zeros(slots, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, pos, z) / count.clamp_min(1)[:, None]
+    mean = (
+        torch.zeros(slots, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, pos, z)
+        / count.clamp_min(1)[:, None]
+    )
     squares = torch.zeros_like(mean).index_add_(0, pos, (z - mean[pos]) ** 2)
     shared = count >= 2
     if not shared.any():
@@ -91,8 +95,9 @@ class JEPALoss(nn.Module):
             raise ValueError(f"var_weight must be >= 0, got {var_weight!r}")
         self.kind, self.var_weight = kind, var_weight
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                positions: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, positions: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``positions`` ``(batch, n)``: the targets' token positions, for the variance across samples."""
         regression = jepa_loss(pred, target, self.kind)
         if self.var_weight > 0:

@@ -10,6 +10,7 @@ Bardes, Ponce & LeCun, ICLR 2022, eq. (1)-(4) and their reference code:
 The invariance term uses the local batch; variance and covariance use the global batch when
 run under ``torch.distributed`` (the embeddings are gathered, with gradients).
 """
+
 from __future__ import annotations
 
 import torch
@@ -19,7 +20,10 @@ from torch import nn
 
 def gather(z: torch.Tensor) -> torch.Tensor:
     """Concatenate ``z`` over all processes along the batch, keeping gradients; identity when not distributed."""
-    if not (torch.distributed.is_available() and torch.distributed.is_initialized()) or torch.distributed.get_world_size() == 1:
+    if (
+        not (torch.distributed.is_available() and torch.distributed.is_initialized())
+        or torch.distributed.get_world_size() == 1
+    ):
         return z
     from torch.distributed.nn.functional import all_gather
 
@@ -35,7 +39,9 @@ def off_diagonal(m: torch.Tensor) -> torch.Tensor:
 def vicreg_terms(z_a: torch.Tensor, z_b: torch.Tensor, eps: float = 1e-4) -> dict[str, torch.Tensor]:
     """The three VICReg terms for embeddings ``z_a, z_b`` of shape ``(batch, dim)``."""
     if z_a.shape != z_b.shape or z_a.ndim != 2 or z_a.shape[0] < 2:
-        raise ValueError(f"expected two (batch >= 2, dim) embeddings of equal shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
+        raise ValueError(
+            f"expected two (batch >= 2, dim) embeddings of equal shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
+        )
     invariance = F.mse_loss(z_a, z_b)
     a, b = gather(z_a), gather(z_b)
     a, b = a - a.mean(dim=0), b - b.mean(dim=0)
@@ -47,7 +53,9 @@ def vicreg_terms(z_a: torch.Tensor, z_b: torch.Tensor, eps: float = 1e-4) -> dic
     return {"invariance": invariance, "variance": variance, "covariance": covariance}
 
 
-def vicreg_loss(z_a: torch.Tensor, z_b: torch.Tensor, sim: float = 25.0, var: float = 25.0, cov: float = 1.0) -> torch.Tensor:
+def vicreg_loss(
+    z_a: torch.Tensor, z_b: torch.Tensor, sim: float = 25.0, var: float = 25.0, cov: float = 1.0
+) -> torch.Tensor:
     """Weighted VICReg loss (scalar) for ``(batch, dim)`` embeddings of two views."""
     t = vicreg_terms(z_a, z_b)
     return sim * t["invariance"] + var * t["variance"] + cov * t["covariance"]

@@ -4,6 +4,7 @@ The masks of a batch depend only on ``(seed, epoch, item ids)``: the same batch 
 masks in any DataLoader worker, with any number of workers, and after a resume. (I-JEPA and
 V-JEPA seed from a shared iteration counter instead, which depends on worker scheduling.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -50,7 +51,9 @@ class MaskCollator:
     copy of the collator made then, so with ``persistent_workers=True`` the epoch does not reach them.
     """
 
-    def __init__(self, masks: Sequence[MaskGenerator], collate: Callable[[list], Any] = default_collate, seed: int = 0) -> None:
+    def __init__(
+        self, masks: Sequence[MaskGenerator], collate: Callable[[list], Any] = default_collate, seed: int = 0
+    ) -> None:
         self.masks = list(masks)
         if not self.masks:
             raise ValueError(f"masks must hold at least one mask generator, got {masks!r}")
@@ -76,7 +79,12 @@ class MaskCollator:
         for generator, stream in zip(self.masks, streams):
             rng = np.random.default_rng(stream)
             context, targets = generator.sample_masks(rng, len(items))
-            masks.append({"context": torch.from_numpy(stack_indices(context, rng)), "targets": torch.from_numpy(stack_indices(targets, rng))})
+            masks.append(
+                {
+                    "context": torch.from_numpy(stack_indices(context, rng)),
+                    "targets": torch.from_numpy(stack_indices(targets, rng)),
+                }
+            )
         return self.collate(items), masks
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ per sample. Tokens are indexed row-major into the flattened ``(h, w)`` grid.
 
 The box helpers here are shared with :mod:`pdejepa.masks.multiblock3d`.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,9 @@ def check_range(name: str, value: Sequence[float], upper: float | None = 1.0) ->
     return low, high
 
 
-def block_shape(rng: np.random.Generator, grid: tuple[int, int], scale: tuple[float, float], aspect: tuple[float, float]) -> tuple[int, int]:
+def block_shape(
+    rng: np.random.Generator, grid: tuple[int, int], scale: tuple[float, float], aspect: tuple[float, float]
+) -> tuple[int, int]:
     """Height and width of a block covering ``scale`` of the grid's area with ``height / width = aspect``.
 
     Scale and aspect are drawn independently and uniformly from their ranges (I-JEPA reuses one
@@ -56,7 +59,9 @@ def block_shape(rng: np.random.Generator, grid: tuple[int, int], scale: tuple[fl
     return h, w
 
 
-def random_boxes(rng: np.random.Generator, grid: tuple[int, ...], shape: tuple[int, ...], lead: tuple[int, ...]) -> np.ndarray:
+def random_boxes(
+    rng: np.random.Generator, grid: tuple[int, ...], shape: tuple[int, ...], lead: tuple[int, ...]
+) -> np.ndarray:
     """Boxes of one ``shape`` at uniform positions inside ``grid``, as flat masks ``(*lead, prod(grid))`` bool.
 
     Every position with the box fully inside the grid is equally likely (I-JEPA's ``randint``
@@ -71,7 +76,9 @@ def random_boxes(rng: np.random.Generator, grid: tuple[int, ...], shape: tuple[i
     return mask.reshape(*lead, -1)
 
 
-def draw_with_retries(draw: Draw, batch: int, min_keep: int, max_tries: int, describe: str) -> tuple[np.ndarray, np.ndarray]:
+def draw_with_retries(
+    draw: Draw, batch: int, min_keep: int, max_tries: int, describe: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Call ``draw(n) -> (context (n, N), targets (n, K, N))`` and redraw the samples whose context
     keeps fewer than ``min_keep`` tokens, at most ``max_tries`` draws per sample.
 

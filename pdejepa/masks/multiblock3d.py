@@ -13,6 +13,7 @@ blocks lie in the later ones. Where the background is still, a past token at the
 position then shows what a target looks like unless something moved into it, so the pretext
 is the motion.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,7 +62,10 @@ class MultiBlock3D(BlockMasks):
         self.temporal_scale = check_range("temporal_scale", temporal_scale)
         self.past = check_count("past", past, low=0)
         if self.past >= self.grid[0]:
-            raise ValueError(f"past must leave a later time position of the grid {self.grid} for the targets: 0 <= past < {self.grid[0]}, got {past!r}")
+            raise ValueError(
+                f"past must leave a later time position of the grid {self.grid} for the targets: "
+                f"0 <= past < {self.grid[0]}, got {past!r}"
+            )
         self.set_limits(min_keep, max_tries)
 
     def sample_masks(self, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,4 +97,6 @@ class MultiBlock3D(BlockMasks):
 def vjepa_masks(grid: tuple[int, int, int], min_keep: int = 4, past: int = 0) -> list[MultiBlock3D]:
     """V-JEPA's pair of mask generators for one ``(t, h, w)`` grid: short-range then long-range
     (targets after the first ``past`` time positions, context those positions, when ``past > 0``)."""
-    return [MultiBlock3D(grid, past=past, min_keep=min_keep, **masks) for masks in (VJEPA_SHORT_RANGE, VJEPA_LONG_RANGE)]
+    return [
+        MultiBlock3D(grid, past=past, min_keep=min_keep, **masks) for masks in (VJEPA_SHORT_RANGE, VJEPA_LONG_RANGE)
+    ]

@@ -1,10 +1,23 @@
 """Encoders and heads."""
+
 from .pos_embed import sincos, sincos_1d, sincos_2d, sincos_3d, split_3d
 from .predictor import Predictor
 from .resnet import ResNet, resnet
 from .vit import VIT_SIZES, Block, PooledEncoder, VisionTransformer, gather_tokens, vit
 
 __all__ = [
-    "VIT_SIZES", "Block", "PooledEncoder", "Predictor", "ResNet", "VisionTransformer", "gather_tokens",
-    "resnet", "sincos", "sincos_1d", "sincos_2d", "sincos_3d", "split_3d", "vit",
+    "VIT_SIZES",
+    "Block",
+    "PooledEncoder",
+    "Predictor",
+    "ResNet",
+    "VisionTransformer",
+    "gather_tokens",
+    "resnet",
+    "sincos",
+    "sincos_1d",
+    "sincos_2d",
+    "sincos_3d",
+    "split_3d",
+    "vit",
 ]

@@ -5,6 +5,7 @@ Each axis is encoded by a 1D embedding of its integer coordinate: ``d`` channels
 ``k = 0 .. d/2 - 1``. The per-axis embeddings are concatenated along channels, and rows follow the
 row-major order of the grid, ``(h, w)`` for images and ``(t, h, w)`` for videos.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,7 +33,8 @@ def _axes(dims: Sequence[int], grid: Sequence[int]) -> Tensor:
 
 
 def sincos_2d(dim: int, grid: tuple[int, int]) -> Tensor:
-    """``(h * w, dim)`` embedding of an ``(h, w)`` grid: the first half of the channels encodes the row, the second the column."""
+    """``(h * w, dim)`` embedding of an ``(h, w)`` grid: the first half of the channels encodes the row,
+    the second the column."""
     if dim < 4 or dim % 4:
         raise ValueError(f"2D sin-cos embedding needs dim divisible by 4, got {dim!r}")
     if len(grid) != 2:
@@ -55,7 +57,8 @@ def split_3d(dim: int) -> tuple[int, int, int]:
 
 
 def sincos_3d(dim: int, grid: tuple[int, int, int]) -> Tensor:
-    """``(t * h * w, dim)`` embedding of a ``(t, h, w)`` grid, channels split ``[time | row | column]`` by :func:`split_3d`."""
+    """``(t * h * w, dim)`` embedding of a ``(t, h, w)`` grid, channels split ``[time | row | column]``
+    by :func:`split_3d`."""
     if len(grid) != 3:
         raise ValueError(f"3D sin-cos embedding needs a grid (t, h, w), got {tuple(grid)!r}")
     return _axes(split_3d(dim), grid)

@@ -5,6 +5,7 @@ target encoder's tokens at other positions. Each target position enters as one s
 token plus that position's fixed sin-cos embedding; with no causal mask the order of the targets
 carries no information, so permuting ``target_idx`` permutes the predictions.
 """
+
 from __future__ import annotations
 
 import torch
@@ -24,7 +25,15 @@ class Predictor(nn.Module):
         mlp_ratio: MLP hidden width over ``dim``.
     """
 
-    def __init__(self, grid: tuple[int, ...], embed_dim: int, dim: int = 384, depth: int = 6, heads: int = 6, mlp_ratio: float = 4.0) -> None:
+    def __init__(
+        self,
+        grid: tuple[int, ...],
+        embed_dim: int,
+        dim: int = 384,
+        depth: int = 6,
+        heads: int = 6,
+        mlp_ratio: float = 4.0,
+    ) -> None:
         super().__init__()
         if embed_dim < 1 or depth < 1:
             raise ValueError(f"need embed_dim and depth >= 1, got {embed_dim!r}, {depth!r}")
@@ -42,12 +51,15 @@ class Predictor(nn.Module):
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
     def forward(self, context: Tensor, context_idx: Tensor, target_idx: Tensor) -> Tensor:
-        """``context`` ``(batch, n_ctx, embed_dim)`` at ``context_idx`` ``(batch, n_ctx)`` -> ``(batch, n_tgt, embed_dim)`` at ``target_idx`` ``(batch, n_tgt)``."""
+        """``context`` ``(batch, n_ctx, embed_dim)`` at ``context_idx`` ``(batch, n_ctx)``
+        -> ``(batch, n_tgt, embed_dim)`` at ``target_idx`` ``(batch, n_tgt)``."""
         b, n_ctx = context.shape[:2]
         if context.dim() != 3 or context.shape[-1] != self.embed_dim:
             raise ValueError(f"context must be (batch, n_ctx, {self.embed_dim}), got shape {tuple(context.shape)}")
         if tuple(context_idx.shape) != (b, n_ctx):
-            raise ValueError(f"context_idx must be ({b}, {n_ctx}) like the context, got shape {tuple(context_idx.shape)}")
+            raise ValueError(
+                f"context_idx must be ({b}, {n_ctx}) like the context, got shape {tuple(context_idx.shape)}"
+            )
         if target_idx.dim() != 2 or target_idx.shape[0] != b:
             raise ValueError(f"target_idx must be ({b}, n_tgt), got shape {tuple(target_idx.shape)}")
         ctx = self.embed(context) + self.pos_embed[context_idx.long()]

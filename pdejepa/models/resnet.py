@@ -4,6 +4,7 @@ A 1D PDE window enters as an image ``(batch, channels, time, space)`` with the f
 coordinate channels; a 2D flow window as stacked frames ``(batch, frames * fields, y, x)``.
 The output is the globally pooled representation ``(batch, 8 * width)``.
 """
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -17,10 +18,17 @@ class BasicBlock(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout),
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(cout),
         )
-        self.skip = nn.Identity() if stride == 1 and cin == cout else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.skip = (
+            nn.Identity()
+            if stride == 1 and cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        )
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -37,14 +45,23 @@ class ResNet(nn.Module):
         small_input: a 3x3 stride-1 stem without max-pooling, for windows of a few dozen points.
     """
 
-    def __init__(self, in_channels: int, depths: tuple[int, ...] = (2, 2, 2, 2), width: int = 64, small_input: bool = True) -> None:
+    def __init__(
+        self, in_channels: int, depths: tuple[int, ...] = (2, 2, 2, 2), width: int = 64, small_input: bool = True
+    ) -> None:
         super().__init__()
         if in_channels < 1 or width < 1 or not depths or min(depths) < 1:
-            raise ValueError(f"need in_channels >= 1, width >= 1 and positive depths, got {in_channels}, {width}, {depths}")
+            raise ValueError(
+                f"need in_channels >= 1, width >= 1 and positive depths, got {in_channels}, {width}, {depths}"
+            )
         if small_input:
             stem = [nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
         else:
-            stem = [nn.Conv2d(in_channels, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+            stem = [
+                nn.Conv2d(in_channels, width, 7, 2, 3, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(3, 2, 1),
+            ]
         layers: list[nn.Module] = [*stem]
         cin = width
         for stage, depth in enumerate(depths):

@@ -5,6 +5,7 @@ An image ``(batch, C, H, W)`` is cut into ``p x p`` patches, a video ``(batch, C
 grid, ``(h, w)`` or ``(t, h, w)``, carry fixed sin-cos position embeddings and no class token. JEPA
 encoders see only a subset of tokens: ``forward(x, keep)`` runs the blocks on the listed positions.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,7 +65,8 @@ def init_weights(module: nn.Module) -> None:
 
 
 def rescale_residuals(blocks: nn.ModuleList) -> None:
-    """Shrink block ``i``'s residual output projections by ``sqrt(2 i)`` so the residual stream's variance stays bounded with depth."""
+    """Shrink block ``i``'s residual output projections by ``sqrt(2 i)`` so the residual stream's variance
+    stays bounded with depth."""
     with torch.no_grad():
         for i, block in enumerate(blocks, start=1):
             block.proj.weight.div_(math.sqrt(2.0 * i))
@@ -107,18 +109,24 @@ class VisionTransformer(nn.Module):
         input_size = tuple(int(s) for s in input_size)
         if len(input_size) == 2:
             if tubelet_size is not None:
-                raise ValueError(f"tubelet_size applies to (T, H, W) inputs only, got {tubelet_size!r} for input_size {input_size}")
+                raise ValueError(
+                    f"tubelet_size applies to (T, H, W) inputs only, got {tubelet_size!r} for input_size {input_size}"
+                )
             kernel: tuple[int, ...] = (patch_size, patch_size)
             conv: type[nn.Module] = nn.Conv2d
         elif len(input_size) == 3:
             if tubelet_size is None or tubelet_size < 1:
-                raise ValueError(f"(T, H, W) input_size {input_size} needs a positive tubelet_size, got {tubelet_size!r}")
+                raise ValueError(
+                    f"(T, H, W) input_size {input_size} needs a positive tubelet_size, got {tubelet_size!r}"
+                )
             kernel = (tubelet_size, patch_size, patch_size)
             conv = nn.Conv3d
         else:
             raise ValueError(f"input_size must be (H, W) or (T, H, W), got {input_size!r}")
         if patch_size < 1 or in_channels < 1 or depth < 1:
-            raise ValueError(f"need patch_size, in_channels and depth >= 1, got {patch_size!r}, {in_channels!r}, {depth!r}")
+            raise ValueError(
+                f"need patch_size, in_channels and depth >= 1, got {patch_size!r}, {in_channels!r}, {depth!r}"
+            )
         if any(s < 1 or s % k for s, k in zip(input_size, kernel)):
             raise ValueError(f"input_size {input_size} must be positive multiples of the patch/tubelet size {kernel}")
         self.input_size = input_size
@@ -141,12 +149,16 @@ class VisionTransformer(nn.Module):
     def embed(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
         """Patch tokens plus position embedding ``(batch, n, dim)``, or only rows ``keep`` ``(batch, n_keep)``."""
         if tuple(x.shape[1:]) != (self.in_channels, *self.input_size):
-            raise ValueError(f"expected input (batch, {self.in_channels}, {', '.join(map(str, self.input_size))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected input (batch, {self.in_channels}, {', '.join(map(str, self.input_size))}), "
+                f"got {tuple(x.shape)}"
+            )
         tokens = self.patch_embed(x).flatten(2).transpose(1, 2) + self.pos_embed
         return tokens if keep is None else gather_tokens(tokens, keep)
 
     def forward(self, x: Tensor, keep: Tensor | None = None) -> Tensor:
-        """``(batch, C, H, W)`` or ``(batch, C, T, H, W)`` -> ``(batch, n, dim)``, ``n = n_keep`` when ``keep`` is given."""
+        """``(batch, C, H, W)`` or ``(batch, C, T, H, W)`` -> ``(batch, n, dim)``,
+        ``n = n_keep`` when ``keep`` is given."""
         tokens = self.embed(x, keep)
         for block in self.blocks:
             tokens = block(tokens)
@@ -161,7 +173,8 @@ def vit(
     tubelet_size: int = 2,
     mlp_ratio: float = 4.0,
 ) -> VisionTransformer:
-    """A :class:`VisionTransformer` of the registry size :data:`VIT_SIZES` ``name``; ``tubelet_size`` is used only for ``(T, H, W)`` inputs."""
+    """A :class:`VisionTransformer` of the registry size :data:`VIT_SIZES` ``name``; ``tubelet_size`` is used
+    only for ``(T, H, W)`` inputs."""
     try:
         dim, depth, heads = VIT_SIZES[name]
     except KeyError:

@@ -1,4 +1,5 @@
 """Lightning modules, callbacks, schedules and the EMA update for self-supervised pretraining."""
+
 from .collapse import CollapseMonitor, rankme
 from .ema import ema_update
 from .schedules import cosine, linear, warmup_cosine
@@ -6,4 +7,14 @@ from .jepa_module import JEPAPretraining
 from .throughput import Throughput
 from .vicreg_module import VICRegPretraining
 
-__all__ = ["CollapseMonitor", "JEPAPretraining", "Throughput", "VICRegPretraining", "cosine", "ema_update", "linear", "rankme", "warmup_cosine"]
+__all__ = [
+    "CollapseMonitor",
+    "JEPAPretraining",
+    "Throughput",
+    "VICRegPretraining",
+    "cosine",
+    "ema_update",
+    "linear",
+    "rankme",
+    "warmup_cosine",
+]

@@ -4,6 +4,7 @@ RankMe: Garrido et al., ICML 2023, "RankMe: Assessing the downstream performance
 self-supervised representations by their rank": ``exp(H(p))`` with ``p_k = s_k / sum s + eps``
 over the singular values ``s`` of the ``(samples, dim)`` representation matrix.
 """
+
 from __future__ import annotations
 
 import torch
@@ -54,7 +55,10 @@ class CollapseMonitor(Callback):
         if std < floor:
             message = f"representation collapse: embedding std {std:.2e} < {floor:.2e} at epoch {trainer.current_epoch}"
         elif rank < self.rank_drop * self.best_rank:
-            message = f"dimensional collapse: RankMe fell to {rank:.1f} from {self.best_rank:.1f} at epoch {trainer.current_epoch}"
+            message = (
+                f"dimensional collapse: RankMe fell to {rank:.1f} from {self.best_rank:.1f} "
+                f"at epoch {trainer.current_epoch}"
+            )
         if message:
             self.warnings.append(message)
             rank_zero_warn(message)

@@ -5,6 +5,7 @@
 Buffers (e.g. BatchNorm running statistics) are copied rather than averaged: they are statistics,
 not weights, and the target should see the same ones as the online network.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,10 @@ def ema_update(target: nn.Module, online: nn.Module, momentum: float) -> None:
     t_params, o_params = list(target.parameters()), list(online.parameters())
     t_bufs, o_bufs = list(target.buffers()), list(online.buffers())
     if len(t_params) != len(o_params) or len(t_bufs) != len(o_bufs):
-        raise ValueError(f"target and online differ: {len(t_params)} vs {len(o_params)} parameters, "
-                         f"{len(t_bufs)} vs {len(o_bufs)} buffers")
+        raise ValueError(
+            f"target and online differ: {len(t_params)} vs {len(o_params)} parameters, "
+            f"{len(t_bufs)} vs {len(o_bufs)} buffers"
+        )
     if t_params and momentum < 1.0:  # m == 1 leaves the target bit-for-bit unchanged
         # lerp(t, o, w) = t + w (o - t) = m t + (1 - m) o with w = 1 - m
         torch._foreach_lerp_([p.data for p in t_params], [p.data for p in o_params], 1.0 - momentum)

@@ -6,6 +6,7 @@ target positions, and the target encoder is an exponential moving average of the
 encoder. Images and videos differ only in their ViT (2D patches or 3D tubelets), their masks
 (made by a :class:`~pdejepa.masks.MaskCollator` in the DataLoader) and the loss's distance.
 """
+
 from __future__ import annotations
 
 import copy
@@ -132,6 +133,8 @@ class JEPAPretraining(L.LightningModule):
         for name, p in self.named_parameters():
             if p.requires_grad:
                 (plain if p.ndim == 1 or name.endswith("mask_token") else decay).append(p)
-        groups = [{"params": decay, "weight_decay": self.hparams.weight_decay[0], "decay": True},
-                  {"params": plain, "weight_decay": 0.0, "decay": False}]
+        groups = [
+            {"params": decay, "weight_decay": self.hparams.weight_decay[0], "decay": True},
+            {"params": plain, "weight_decay": 0.0, "decay": False},
+        ]
         return torch.optim.AdamW(groups, lr=self.hparams.lr[0])

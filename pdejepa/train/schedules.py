@@ -3,6 +3,7 @@
 Pure functions of the step, so a run resumed at step ``s`` continues with exactly the values it
 would have had. Steps past ``total`` hold the final value (a run may overshoot by a partial epoch).
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Training throughput, and whether the data pipeline keeps up, measured while training runs."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ class Throughput(Callback):
             if module.device.type == "cuda":
                 try:
                     self.utilisation.append(float(torch.cuda.utilization(module.device)))
-                except Exception:  # noqa: BLE001 - needs the NVML bindings, which are optional
+                except Exception:  # needs the NVML bindings, which are optional
                     pass
 
     def summary(self) -> dict[str, float | None]:

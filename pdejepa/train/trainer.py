@@ -1,4 +1,5 @@
 """Lightning trainers as every job wants them: the progress bar on stderr (stdout holds results), no banners."""
+
 from __future__ import annotations
 
 import contextlib

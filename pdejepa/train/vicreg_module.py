@@ -1,4 +1,5 @@
 """VICReg pretraining with Lie-symmetry views (Mialon et al., NeurIPS 2023) as a LightningModule."""
+
 from __future__ import annotations
 
 from collections import deque

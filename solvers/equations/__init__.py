@@ -1,4 +1,5 @@
 """Registry of the 1D periodic equations, by name."""
+
 from __future__ import annotations
 
 from .base import Defaults, Equation, Parameter

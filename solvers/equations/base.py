@@ -1,4 +1,5 @@
 """What a 1D periodic evolution equation ``u_t = Lin u + N(u)`` declares to the solver."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -53,7 +54,9 @@ class Equation(ABC):
         """Eigenvalues of the linear operator. ``k``: ``(batch, nk)``; ``p[name]``: ``(batch, 1)``."""
 
     @abstractmethod
-    def nonlinear(self, k: torch.Tensor, mask: torch.Tensor, p: dict[str, torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    def nonlinear(
+        self, k: torch.Tensor, mask: torch.Tensor, p: dict[str, torch.Tensor]
+    ) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """Build ``N(u_hat)`` (``(batch, nk)`` complex in and out) for one batch, or None for a linear equation."""
 
     def parameter(self, symbol: str) -> Parameter:

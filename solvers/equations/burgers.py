@@ -1,4 +1,5 @@
 """Viscous Burgers: ``u_t + u u_x = nu u_xx`` on the periodic domain ``[0, L)``."""
+
 from __future__ import annotations
 
 import math

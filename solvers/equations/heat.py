@@ -2,6 +2,7 @@
 
 Linear, so ETDRK4 integrates it exactly: the solver's error is round-off.
 """
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 
 Its solitons are ``u = 3 c sech^2(sqrt(c) (x - c t) / 2)``, moving right at speed ``c``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 Chaotic for large ``L``; the default ``t_burn`` discards the transient from the
 smooth initial condition so that stored frames lie on the attractor.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

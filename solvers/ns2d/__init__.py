@@ -6,6 +6,7 @@ viscosity), :mod:`.dct` (DCT-II from FFTs), :mod:`.projection` (exact Neumann pr
 projection). Model and dataset: :mod:`.buoyancy` (the smoke step), :mod:`.config` (the
 recipe and its random inputs), :mod:`.recipe` (what :func:`solvers.generate.generate` writes).
 """
+
 from .buoyancy import PlumeTrajectories, SmokePlume
 from .config import NAME, BuoyancyConfig, draw_inputs
 from .mac import MACGrid, Velocity

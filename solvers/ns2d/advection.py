@@ -8,6 +8,7 @@ conservative: bilinear lookup neither adds nor removes mass exactly (see the tes
 much it drifts). This is PhiFlow's ``advect.semi_lagrangian`` with its default ``euler``
 integrator; departure points outside the box see the extrapolation of the advected field.
 """
+
 from __future__ import annotations
 
 import torch

@@ -17,6 +17,7 @@ keeps rest states exactly at rest; the default ``"pdearena"`` reproduces the sta
 
 Batched over trajectories, each with its own ``b`` and ``nu``; the same code on CPU and CUDA.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -79,7 +80,9 @@ class SmokePlume:
         self.splitting, self.force_and_diffuse = splitting, SPLITTINGS[splitting]
         self.project = PressureProjection(grid, device, dtype)
 
-    def step(self, s: torch.Tensor, vel: Velocity, buoyancy: torch.Tensor, nu: torch.Tensor) -> tuple[torch.Tensor, Velocity]:
+    def step(
+        self, s: torch.Tensor, vel: Velocity, buoyancy: torch.Tensor, nu: torch.Tensor
+    ) -> tuple[torch.Tensor, Velocity]:
         """Advance smoke ``s`` ``(batch, ny, nx)`` and velocity by ``dt``; ``buoyancy``, ``nu``: ``(batch, 1, 1)``."""
         g, dt = self.grid, self.dt
         s = advect_scalar(s, vel, g, dt)
@@ -118,7 +121,11 @@ class SmokePlume:
         dev, dt = self.device, self.dtype
         out_dtype = out_dtype or dt
         s = s0.to(dev, dt)
-        vel = self.grid.zero_velocity(batch, dev, dt) if vel0 is None else Velocity(vel0.u.to(dev, dt), vel0.v.to(dev, dt))
+        vel = (
+            self.grid.zero_velocity(batch, dev, dt)
+            if vel0 is None
+            else Velocity(vel0.u.to(dev, dt), vel0.v.to(dev, dt))
+        )
         b = buoyancy.to(dev, dt).reshape(batch, 1, 1)
         nu = nu.to(dev, dt).reshape(batch, 1, 1)
         shape = (batch, frames, self.grid.ny, self.grid.nx)
@@ -140,5 +147,7 @@ class SmokePlume:
                 # trajectories are independent: silence the bad ones so they cannot spread NaN into reductions
                 keep = ok[:, None, None]
                 s = torch.where(keep, s, torch.zeros_like(s))
-                vel = Velocity(torch.where(keep, vel.u, torch.zeros_like(vel.u)), torch.where(keep, vel.v, torch.zeros_like(vel.v)))
+                vel = Velocity(
+                    torch.where(keep, vel.u, torch.zeros_like(vel.u)), torch.where(keep, vel.v, torch.zeros_like(vel.v))
+                )
         return PlumeTrajectories(out["smoke"], out["vx"], out["vy"], cfl_max, finite)

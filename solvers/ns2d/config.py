@@ -6,6 +6,7 @@ for buoyancy regression by Mialon et al. 2023: 128 x 128 cells on a 32 x 32 box,
 ``nu = 0.01``, ``dt = 1.5``, 56 stored frames, one per solver step, after skipping the
 first 8 steps, buoyancy uniform in ``[0.2, 0.5]``, smoke ``|Noise(scale=11, smoothness=6)|``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -7,6 +7,7 @@ As ``w`` is real, ``rfft`` gives ``W_0..W_{N/2}`` and ``X_{N-k} = -Im(exp(-i pi 
 supplies the rest. Unnormalised (no factor 2), so :func:`idct` is the exact inverse of
 :func:`dct` rather than a scaled DCT-III. Any dtype and device torch's FFT supports.
 """
+
 from __future__ import annotations
 
 import math

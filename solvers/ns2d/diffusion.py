@@ -5,6 +5,7 @@ The five-point Laplacian of each component uses the zero padding of :mod:`~solve
 ``StaggeredGrid`` with ``extrapolation.ZERO``. Stable while the diffusion number
 ``nu dt (1/hx^2 + 1/hy^2) <= 1/2`` (checked by the recipe before any work).
 """
+
 from __future__ import annotations
 
 import torch
@@ -15,7 +16,9 @@ from .mac import MACGrid, Velocity, u_padded, v_padded
 def laplacian_padded(q: torch.Tensor, hx: float, hy: float) -> torch.Tensor:
     """Five-point Laplacian at the interior of a padded array ``(batch, rows + 2, cols + 2)``."""
     centre = q[..., 1:-1, 1:-1]
-    return (q[..., 1:-1, :-2] + q[..., 1:-1, 2:] - 2 * centre) / hx**2 + (q[..., :-2, 1:-1] + q[..., 2:, 1:-1] - 2 * centre) / hy**2
+    return (q[..., 1:-1, :-2] + q[..., 1:-1, 2:] - 2 * centre) / hx**2 + (
+        q[..., :-2, 1:-1] + q[..., 2:, 1:-1] - 2 * centre
+    ) / hy**2
 
 
 def diffusion_number(nu: float, dt: float, grid: MACGrid) -> float:

@@ -6,6 +6,7 @@ cell-centred scalar that is PhiFlow's ``extrapolation.BOUNDARY`` (zero gradient)
 zero-padded velocity components of :mod:`~solvers.ns2d.mac` it is their zero extrapolation.
 The same torch kernel (``grid_sample``) runs on CPU and CUDA.
 """
+
 from __future__ import annotations
 
 import torch

@@ -13,6 +13,7 @@ interpolation reaches outside, the velocity components are padded with zeros, wh
 PhiFlow's ``extrapolation.ZERO`` for a ``StaggeredGrid`` (the wall faces are zero and the
 tangential component is zero on the ghost cells half a cell outside the wall).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,7 +56,9 @@ class MACGrid:
         """``(ny,)`` cell-centre ordinates."""
         return (np.arange(self.ny) + 0.5) * self.hy
 
-    def zero_velocity(self, batch: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Velocity:
+    def zero_velocity(
+        self, batch: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64
+    ) -> Velocity:
         return Velocity(
             torch.zeros(batch, self.ny, self.nx - 1, device=device, dtype=dtype),
             torch.zeros(batch, self.ny - 1, self.nx, device=device, dtype=dtype),

@@ -10,6 +10,7 @@ zero), and set ``v <- v - G p``. The divergence left is round-off, in one pass, 
 iteration that could fail to converge (PhiFlow's ``fluid.make_incompressible`` solves the
 same system by conjugate gradients to a tolerance).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,9 @@ def divergence(vel: Velocity, grid: MACGrid) -> torch.Tensor:
     return (uf[..., 1:] - uf[..., :-1]) / grid.hx + (vf[..., 1:, :] - vf[..., :-1, :]) / grid.hy
 
 
-def neumann_eigenvalues(grid: MACGrid, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def neumann_eigenvalues(
+    grid: MACGrid, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
     """``(ny, nx)`` eigenvalues of the Neumann Laplacian in the DCT-II basis (``[0, 0]`` is 0)."""
     kx = torch.arange(grid.nx, device=device, dtype=dtype)
     ky = torch.arange(grid.ny, device=device, dtype=dtype)

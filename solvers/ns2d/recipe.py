@@ -1,4 +1,5 @@
 """The smoke-buoyancy dataset as a :class:`solvers.generate.DatasetRecipe`: fields, coordinates, provenance, batches."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,0 +1,127 @@
+"""Shared set-up of the solvers tests.
+
+Fixtures: ``one_torch_thread`` and ``two_torch_threads`` (a test file asks for one with
+``pytestmark = pytest.mark.usefixtures(...)``) and ``no_simulation``. Helpers for the dataset tests,
+imported from here: tiny recipes (``small_cfg`` in 1D, ``small_2d``), ``run`` and ``load`` for
+generate's files, ``reference`` trajectories straight from the solver, and ``count_simulations`` /
+``interrupted_partial`` to count or interrupt generate's batches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+import solvers.generate as generate_module
+from solvers import simulate
+from solvers.config import SimulationConfig, draw_inputs
+from solvers.dataset import partial_path
+from solvers.generate import generate
+from solvers.ns2d import BuoyancyConfig
+
+# float32 keeps 24 significant bits: a float64 value rounded to float32 is within 2**-24 relative
+FLOAT32_RTOL = 2.0**-23
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run torch single-threaded in these tests.
+
+    Results do not depend on it (rows are independent), but on a small shared CPU
+    torch's intra-op threads make batched FFTs of a few 64-point rows about 1000x
+    slower (milliseconds instead of microseconds per call), which would dominate
+    the run time of this file.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def two_torch_threads():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(min(2, previous))
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def no_simulation(monkeypatch, tmp_path):
+    """Fail the test if generate gets as far as simulating anything (1D or 2D)."""
+    from solvers.ns2d.recipe import BuoyancyRecipe
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("simulated despite bad input")
+
+    monkeypatch.setattr(generate_module, "simulate", forbidden)
+    monkeypatch.setattr(BuoyancyRecipe, "simulate", forbidden)
+    return tmp_path
+
+
+def small_cfg(**overrides) -> SimulationConfig:
+    """A Burgers recipe that runs in milliseconds and is resolved on nx=64.
+
+    With amplitude 0.2 and nu in [0.1, 0.5] the largest spectral tail over 500
+    trajectories is about 6e-5, below the default tail_tol of 1e-4.
+    """
+    base = SimulationConfig.default(
+        "burgers", nx=64, nt=5, t_end=0.2, dt=0.01, amplitude=0.2, params={"nu": (0.1, 0.5)}
+    )
+    return base.updated(**overrides)
+
+
+def small_2d(**overrides) -> BuoyancyConfig:
+    return BuoyancyConfig.default(**{"nx": 16, "ny": 16, "Lx": 16.0, "Ly": 16.0, "nt": 2, "skip_nt": 0, **overrides})
+
+
+def reference(cfg: SimulationConfig, seed: int, indices):
+    """The parameters and trajectories of ``indices`` straight from :func:`solvers.simulate`."""
+    indices = np.asarray(indices)
+    params, draws = draw_inputs(cfg, seed, indices)
+    u0 = cfg.initial_condition().build(torch.as_tensor(draws), cfg.nx)
+    result = simulate(
+        cfg.eq, u0, {k: torch.as_tensor(v) for k, v in params.items()}, torch.as_tensor(cfg.output_times()), cfg.dt
+    )
+    return params, result
+
+
+def load(path) -> xr.Dataset:
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def run(cfg, num, out, **kwargs):
+    kwargs.setdefault("progress", False)
+    return generate(cfg, num, out, **kwargs)
+
+
+def count_simulations(monkeypatch, hook=None) -> list[int]:
+    """Count calls of the 1D simulate inside generate; ``hook(call)`` runs before each."""
+    real = generate_module.simulate
+    calls = [0]
+
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if hook is not None:
+            hook(calls[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(generate_module, "simulate", wrapper)
+    return calls
+
+
+def interrupted_partial(monkeypatch, out, num=4, batch_size=2) -> bytes:
+    """Leave ``out``'s partial file with one batch written (an interrupted run); return its bytes."""
+
+    def interrupt(call):
+        if call == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        count_simulations(m, interrupt)
+        with pytest.raises(KeyboardInterrupt, match="--resume"):
+            run(small_cfg(), num, out, batch_size=batch_size)
+    return partial_path(out).read_bytes()

@@ -1,0 +1,97 @@
+"""Navier-Stokes symmetries on coordinate channels, checked on an exact solution (Taylor-Green)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from symmetries.flow import FLOW_GROUPS, FlowTrajectories, boost, rotate, scale, vorticity_residual
+
+NU = 0.05
+
+
+@pytest.fixture(scope="module")
+def taylor_green() -> FlowTrajectories:
+    """``v = (sin x cos y, -cos x sin y) exp(-2 nu t)`` solves Navier-Stokes exactly."""
+    n, L = 64, 2 * math.pi
+    x = (torch.arange(n, dtype=torch.float64) + 0.5) * L / n
+    t = torch.linspace(0, 1, 41, dtype=torch.float64)
+    yy, xx = torch.meshgrid(x, x, indexing="ij")
+    decay = torch.exp(-2 * NU * t)[:, None, None]
+    v = torch.stack([torch.sin(xx) * torch.cos(yy) * decay, -torch.cos(xx) * torch.sin(yy) * decay], 1)
+    smoke = (torch.sin(xx) * torch.sin(yy))[None].expand(len(t), -1, -1)  # passive, only to be carried along
+    data = FlowTrajectories.on_grid(
+        v[None].expand(3, -1, -1, -1, -1).clone(), {"tracer": smoke[None].expand(3, -1, -1, -1).clone()}, x, x, t
+    )
+    return replace(data, params={"buoyancy": torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64)})
+
+
+ARGUMENTS = {
+    "translation": torch.tensor([[0.3, -0.2], [5.0, 1.0], [-2.0, 0.0]], dtype=torch.float64),
+    "rotation": torch.tensor([0.4, -0.7, 2.0], dtype=torch.float64),
+    "galilean_boost": torch.tensor([[0.3, -0.2], [1.0, 1.0], [-0.5, 0.0]], dtype=torch.float64),
+    "scaling": torch.tensor([0.3, -0.5, 0.1], dtype=torch.float64),
+}
+
+
+@pytest.mark.parametrize("group", sorted(FLOW_GROUPS))
+def test_flow_groups_map_the_exact_solution_to_solutions(taylor_green, group):
+    base = vorticity_residual(taylor_green, NU)
+    assert base.max() < 5e-3  # second-order differences on a 64^2 grid
+    image = FLOW_GROUPS[group](taylor_green, ARGUMENTS[group])
+    # the residual of an affine image is the image of the residual: equal to round-off
+    torch.testing.assert_close(vorticity_residual(image, NU), base, rtol=1e-8, atol=1e-12)
+
+
+def test_wrong_versions_are_caught(taylor_green):
+    base = vorticity_residual(taylor_green, NU).max()
+    theta = torch.full((3,), 0.4, dtype=torch.float64)
+    coords_only = replace(taylor_green, coords=rotate(taylor_green, theta).coords)  # velocity left unrotated
+    assert vorticity_residual(coords_only, NU).min() > 100 * base
+    c = torch.tensor([[1.0, 0.5]] * 3, dtype=torch.float64)
+    frame_only = replace(taylor_green, coords=boost(taylor_green, c).coords)  # moved frame, velocity not boosted
+    assert vorticity_residual(frame_only, NU).min() > 100 * base
+
+
+def test_group_actions_on_carried_quantities(taylor_green):
+    theta = torch.tensor([math.pi / 2, 0.0, math.pi], dtype=torch.float64)
+    turned = rotate(taylor_green, theta)
+    torch.testing.assert_close(turned.gravity[0], torch.tensor([-1.0, 0.0], dtype=torch.float64))  # gravity turns too
+    torch.testing.assert_close(turned.scalars["tracer"], taylor_green.scalars["tracer"])  # scalars keep their values
+    scaled = scale(taylor_green, torch.log(torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)))
+    torch.testing.assert_close(
+        scaled.params["buoyancy"],
+        taylor_green.params["buoyancy"] / torch.tensor([8.0, 1.0, 0.125], dtype=torch.float64),
+    )
+    torch.testing.assert_close(scaled.times[0], taylor_green.times[0] * 4)
+    back = rotate(rotate(taylor_green, theta), -theta)
+    torch.testing.assert_close(back.velocity, taylor_green.velocity)
+
+
+def test_flow_augmentation_is_per_sample_and_refuses_unknown_groups(taylor_green):
+    from symmetries.flow import FlowAugmentation
+
+    aug = FlowAugmentation({"rotation": math.pi, "translation": 3.0, "scaling": 0.3})
+    ids = torch.tensor([4, 5, 6])
+    whole = aug(taylor_green, seed=0, ids=ids)
+    torch.testing.assert_close(
+        vorticity_residual(whole, NU), vorticity_residual(taylor_green, NU), rtol=1e-8, atol=1e-12
+    )
+    part = aug(
+        FlowTrajectories(
+            taylor_green.velocity[1:],
+            {k: v[1:] for k, v in taylor_green.scalars.items()},
+            taylor_green.coords[1:],
+            taylor_green.times[1:],
+            taylor_green.gravity[1:],
+            {k: v[1:] for k, v in taylor_green.params.items()},
+        ),
+        seed=0,
+        ids=ids[1:],
+    )
+    torch.testing.assert_close(part.coords, whole.coords[1:])
+    with pytest.raises(ValueError, match="available"):
+        FlowAugmentation({"shear": 1.0})
