@@ -21,6 +21,7 @@ from symmetries.report import symmetries_of
 from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
 from .experiment import Experiment
+from .files import run_lock, write_atomic
 from .pretraining import pretrain as run_pretraining
 from .probing import chance_level, probe_classes
 from .regression import regress as run_regression
@@ -96,7 +97,9 @@ def pretrain(
 ) -> Path:
     """Pretrain (VICReg or JEPA, by ``pretrain.method``) into the run folder ``out``; returns the checkpoint.
     Rerunning with the same ``out`` resumes exactly."""
-    return run_pretraining(Experiment(configure(config, overrides), progress), Path(out))
+    exp, out = Experiment(configure(config, overrides), progress), Path(out)
+    with run_lock(out):
+        return run_pretraining(exp, out)
 
 
 def regress(
@@ -109,10 +112,11 @@ def regress(
 ) -> list[dict]:
     """Regress ``data.label`` from the frozen encoder of ``ckpt`` against supervised and random-init baselines;
     writes ``regression.md``, ``regression.json`` and ``regression.png`` to ``out`` and returns the rows."""
-    cfg, out, ckpt = configure(config, overrides), Path(out), require_checkpoint(ckpt)
-    rows = run_regression(Experiment(cfg, progress), ckpt, out)
-    (out / "regression.md").write_text(regression_table(rows, cfg.data.label) + "\n")
-    regression_plot(rows, out, cfg.data.label)
+    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
+    with run_lock(out):
+        rows = run_regression(exp, ckpt, out)
+        write_atomic(out / "regression.md", regression_table(rows, exp.config.data.label) + "\n")
+        regression_plot(rows, out, exp.config.data.label)
     return rows
 
 
@@ -125,9 +129,10 @@ def probe(
     progress: bool = True,
 ) -> list[dict]:
     """Class probes on the frozen tokens of a JEPA checkpoint (procedural sets); writes ``probe.md``."""
-    exp = Experiment(configure(config, overrides), progress)
-    rows = probe_classes(exp, require_checkpoint(ckpt), Path(out))
-    (Path(out) / "probe.md").write_text(probe_table(rows, chance_level(exp)) + "\n")
+    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
+    with run_lock(out):
+        rows = probe_classes(exp, ckpt, out)
+        write_atomic(out / "probe.md", probe_table(rows, chance_level(exp)) + "\n")
     return rows
 
 
@@ -141,9 +146,10 @@ def timestep(
 ) -> list[dict]:
     """FNO steppers conditioned on nothing, on the frozen representation of ``ckpt`` and on the true
     parameter; writes ``timestep.md``, ``timestep.json`` and plots to ``out``."""
-    exp = Experiment(configure(config, overrides), progress)
-    rows = run_timestepping(exp, require_checkpoint(ckpt), Path(out))
-    (Path(out) / "timestep.md").write_text(timestep_table(rows) + "\n")
+    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
+    with run_lock(out):
+        rows = run_timestepping(exp, ckpt, out)
+        write_atomic(out / "timestep.md", timestep_table(rows) + "\n")
     return rows
 
 
@@ -154,8 +160,8 @@ def quickstart(
     Returns the Markdown table with the wall time."""
     out = Path(out)
     start = time.perf_counter()
-    overrides = [f"data.dir={out / 'data'}", *overrides]
-    ckpt = pretrain(None, out, overrides=overrides, progress=progress)
-    rows = regress(None, ckpt, out, overrides=overrides, progress=progress)
-    table = regression_table(rows, configure(None, overrides).data.label)
+    config = configure(None, [f"data.dir={out / 'data'}", *overrides])
+    ckpt = pretrain(config, out, progress=progress)
+    rows = regress(config, ckpt, out, progress=progress)
+    table = regression_table(rows, config.data.label)
     return table + f"\n\n(wall time {time.perf_counter() - start:.0f} s; results in {out})"

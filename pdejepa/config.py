@@ -15,11 +15,8 @@ from typing import Any
 
 import yaml
 
-from solvers.ns2d import NAME as FLOW_DATASET
-
-from .checks import check_seeds
-from .data import PROCEDURAL
-from .eval.labels import check_budgets
+from .checks import MAX_SEED, check_budgets, check_seeds, check_strengths
+from .files import write_atomic
 from .schema import Rules, as_plain, build
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -27,7 +24,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "pretrain.jepa.loss": ("smooth_l1", "l1"),
     "regress.head": ("linear", "mlp"),
     "timestep.conditioning": ("film", "channels"),
-    "pretrain.accelerator": ("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
 }
 MEMBERS: dict[str, tuple[str, ...]] = {  # list fields: a non-empty list of distinct entries from these
     "regress.methods": ("ssl_frozen", "supervised", "random_frozen"),
@@ -45,10 +41,13 @@ RULES = Rules(
         "regress.seeds": 0,
         "probe.seeds": 0,
         "timestep.seeds": 0,
+        "pretrain.devices": -1,  # Lightning: -1 = every device, a list names device indices
     },
-    lists={
+    upper={"data.seed": MAX_SEED, "pretrain.seed": MAX_SEED},
+    checks={
         **{f"{job}.seeds": check_seeds for job in ("regress", "probe", "timestep")},
         **{f"{job}.budgets": check_budgets for job in ("regress", "probe")},
+        "pretrain.strengths": check_strengths,
     },
 )
 
@@ -216,25 +215,9 @@ def resolve(config: Config | dict | None = None, overrides: list[str] | tuple[st
             node = node.setdefault(part, {})
         node[parts[-1]] = parse_value(value, key)
         cfg = merge(cfg, nested, extend_open=True)
-    checked = build(Config, cfg, "", RULES)
-    check_consistency(checked)
-    return checked
+    return build(Config, cfg, "", RULES)
 
 
 def save_config(cfg: Config, out: Path, name: str = "config.yaml") -> Path:
     """Write ``cfg`` as ``out/name`` (each job its own file: a regression never rewrites a pretraining's)."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    path.write_text(yaml.safe_dump(as_plain(cfg), sort_keys=False))
-    return path
-
-
-def check_consistency(cfg: Config) -> None:
-    """Checks across fields: the view window fits the data's kind."""
-    d, p = cfg.data, cfg.pretrain
-    if d.equation not in PROCEDURAL:
-        expected = ("frames",) if d.equation == FLOW_DATASET else ("frames", "points")
-        if len(p.window) != len(expected):
-            raise ValueError(
-                f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}"
-            )
+    return write_atomic(out / name, yaml.safe_dump(as_plain(cfg), sort_keys=False))

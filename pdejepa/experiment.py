@@ -14,6 +14,7 @@ from solvers.ns2d import NAME as FLOW_DATASET
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
+from .checks import check_batch
 from .config import Config
 from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
@@ -31,6 +32,16 @@ class Experiment:
 
     config: Config
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        """Checks across fields that need the kind of data: the view window fits it."""
+        d, p = self.config.data, self.config.pretrain
+        if not self.is_procedural:
+            expected = ("frames",) if self.is_flow else ("frames", "points")
+            if len(p.window) != len(expected):
+                raise ValueError(
+                    f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}"
+                )
 
     @cached_property
     def is_flow(self) -> bool:
@@ -142,11 +153,7 @@ class Experiment:
         """Shuffled batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
         (:class:`~pdejepa.data.sampling.EpochShuffle`), in ``pretrain.num_workers`` worker processes."""
         p = self.config.pretrain
-        if p.batch_size > len(data):
-            raise ValueError(
-                f"pretrain.batch_size={p.batch_size} exceeds the {len(data)} training items: "
-                "an epoch would hold no batch"
-            )
+        check_batch("pretrain.batch_size", p.batch_size, len(data))
         return DataLoader(
             data,
             batch_size=p.batch_size,

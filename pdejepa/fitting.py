@@ -22,7 +22,12 @@ RESUME_FREE = ("epochs", "accelerator", "devices", "num_nodes", "num_workers")  
 def resume_epoch(ckpt: Path) -> int:
     """The epoch a Lightning run resumed from ``ckpt`` starts with (the count its samplers are given)."""
     state = read_checkpoint(ckpt, mmap=True)  # mmap: the weights are not read
-    return int(state["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"])
+    try:
+        return int(state["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"{ckpt} holds no training state to resume from; move it away or choose another --out"
+        ) from None
 
 
 def announce_resume(data: DataLoader, ckpt: Path) -> None:
@@ -45,7 +50,10 @@ def check_resumable(exp: Experiment, out: Path) -> None:
     saved = out / "config.yaml"
     if not ((out / "last.ckpt").exists() and saved.exists()):
         return
-    before, now = run_identity(read_yaml(saved) or {}), run_identity(as_plain(exp.config))
+    stored = read_yaml(saved)
+    if not isinstance(stored, dict):
+        raise ValueError(f"{saved} is not a pdejepa config (a mapping); move it away or choose another --out")
+    before, now = run_identity(stored), run_identity(as_plain(exp.config))
     changed = [k for k in now if before.get(k) != now[k]]
     if changed:
         raise ValueError(
@@ -82,5 +90,5 @@ def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path)
     )
     if last.exists():
         announce_resume(data, last)
-    trainer.fit(module, data, ckpt_path=last if last.exists() else None)
+    trainer.fit(module, data, ckpt_path=last if last.exists() else None, weights_only=True)
     return Path(checkpoints.best_model_path or last)

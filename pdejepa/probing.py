@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .config import save_config
+from .files import write_atomic
 from .data import PROCEDURAL
 from .encoders import load_encoder
 from .eval.labels import label_subset
@@ -63,7 +64,7 @@ def probe_classes(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                     f"test accuracy {row['accuracy']:.3f}",
                     flush=True,
                 )
-    (out / "probe.json").write_text(json.dumps(rows, indent=1))
+    write_atomic(out / "probe.json", json.dumps(rows, indent=1))
     return rows
 
 

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from .config import save_config
+from .files import write_atomic
 from .data import collate
 from .encoders import load_encoder
 from .eval import RegressionModule, TargetScaler
@@ -71,5 +72,5 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                 rows.append({"method": method, "budget": budget, "labels": n, "seed": seed, **metrics})
                 if progress:
                     print(f"  {method:14s} {n:5d} labels  seed {seed}: NMSE {metrics['nmse']:.4f}", flush=True)
-    (out / "regression.json").write_text(json.dumps(rows, indent=1))
+    write_atomic(out / "regression.json", json.dumps(rows, indent=1))
     return rows

@@ -19,18 +19,20 @@ from typing import Any, Union
 
 from .checks import check_count
 
-FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # PyYAML reads 2e-3 as text: accept it as a float
+FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # PyYAML reads 2e-3 as text: accept that form
 
 
 @dataclass(frozen=True)
 class Rules:
     """Per dotted field path: ``choices`` of a string, ``members`` allowed in a list of strings, ``lower``
-    bound of an int (default 1: a count), ``lists`` checks of a whole list (called with the value, the path)."""
+    and ``upper`` bound of an int (default 1 and none: a count), ``checks`` of a whole list or mapping (called
+    with the value and the path, returning the checked value)."""
 
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lower: dict[str, int] = field(default_factory=dict)
-    lists: dict[str, Callable[[Any, str], Any]] = field(default_factory=dict)
+    upper: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, Callable[[Any, str], Any]] = field(default_factory=dict)
 
 
 def as_plain(value: Any) -> Any:
@@ -81,19 +83,20 @@ def check_field(name: str, value: Any, hint: Any, rules: Rules) -> Any:
             raise ValueError(f"{name} must not be empty, got {value!r}")
         if name in rules.members:  # list-wide rules first, so the error shows the value as written
             check_members(name, value, rules.members[name])
-        if name in rules.lists:
-            rules.lists[name](value, name)
+        if name in rules.checks:
+            rules.checks[name](value, name)
         return tuple(check_field(f"{name}[{i}]", v, args[i] if fixed else args[0], rules) for i, v in enumerate(value))
     if hint is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{name} must be a mapping, got {value!r}")
-        return value
+        if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+            raise ValueError(f"{name} must be a mapping with text keys, got {value!r}")
+        return rules.checks[name](value, name) if name in rules.checks else value
     if hint is bool:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false, got {value!r}")
         return value
     if hint is int:
-        return check_count(name, value, low=rules.lower.get(name.split("[")[0], 1))
+        field_name = name.split("[")[0]
+        return check_count(name, value, low=rules.lower.get(field_name, 1), high=rules.upper.get(field_name))
     if hint is float:
         return check_float(name, value)
     if hint is str:

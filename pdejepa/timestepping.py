@@ -17,7 +17,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+from .checks import check_batch
 from .config import save_config
+from .files import save_state, write_atomic
 from .data import collate
 from .encoders import load_encoder
 from .eval.regression import encode
@@ -58,14 +60,12 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     steppers (``stepper_VARIANT.pt``, weights only) to ``out``.
     """
     t, progress = exp.config.timestep, exp.progress
+    files = exp.files
     save_config(exp.config, out, "timestep_config.yaml")
     context = exp.config.pretrain.window[0]
-    u_train, u_test = (fields_after(exp.dataset(path), context) for path in exp.files)
-    if u_train.shape[1] < t.history + t.horizon:
-        raise ValueError(
-            f"timestep.history + timestep.horizon = {t.history + t.horizon} frames, but only "
-            f"{u_train.shape[1]} follow the {context}-frame context window (pretrain.window[0])"
-        )
+    u_train, u_test = (fields_after(exp.dataset(path), context) for path in files)
+    pairs = len(FramePairs(u_train, torch.zeros(len(u_train), 0), t.history, t.horizon))
+    check_batch("timestep.batch_size", t.batch_size, pairs)
     z = conditioning(exp, ckpt)
     n_modes = (t.modes,) * (2 if exp.is_flow else 1)
     rows, first = [], {}
@@ -101,9 +101,9 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                     flush=True,
                 )
             if seed == t.seeds[0]:
-                torch.save(module.model.state_dict(), out / f"stepper_{variant}.pt")
+                save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
                 first[variant] = module
-    (out / "timestep.json").write_text(json.dumps(rows, indent=1))
+    write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
     plot_timestep(rows, out)
     plot_rollouts(u_test[:1], {v: z[v][1][:1] for v in VARIANTS}, first, out)
     return rows

@@ -92,6 +92,12 @@ class OutputLock:
             f"wait for it to finish or write elsewhere{hint}"
         )
 
+    def __enter__(self) -> "OutputLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
         """Give the lock up (idempotent)."""
         fd, self._fd = self._fd, None

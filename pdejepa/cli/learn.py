@@ -44,7 +44,7 @@ def add_learning(sub: argparse._SubParsersAction) -> None:
         )
         add_common(p)
         if name != "pretrain":
-            p.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint")
+            p.add_argument("--ckpt", type=Path, help="pretraining checkpoint (required unless --print-config)")
         p.set_defaults(run=run_job)
     q = sub.add_parser(
         "quickstart",
@@ -90,6 +90,8 @@ def run_job(args: argparse.Namespace) -> int:
         ckpt = api.pretrain(args.config, args.out, overrides=args.overrides, progress=not args.no_progress)
         print(f"checkpoint: {ckpt}")
         return 0
+    if args.ckpt is None:
+        raise ValueError(f"{args.command} needs --ckpt, the pretraining checkpoint whose encoder it evaluates")
     job = {"regress": api.regress, "probe": api.probe, "timestep": api.timestep}[args.command]
     rows = job(args.config, args.ckpt, args.out, overrides=args.overrides, progress=not args.no_progress)
     print((args.out / TABLES[args.command]).read_text(), end="")

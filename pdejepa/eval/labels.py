@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from numbers import Real
 
 import numpy as np
 
-
-def is_fraction(budget: object) -> bool:
-    return isinstance(budget, Real) and not isinstance(budget, bool) and 0 < budget <= 1
-
-
-def check_budgets(budgets: Sequence[float], name: str = "budgets") -> list[float]:
-    """The label budgets, each a fraction of the training items in ``(0, 1]``; at least one."""
-    if (
-        not isinstance(budgets, Sequence)
-        or isinstance(budgets, str)
-        or not budgets
-        or not all(map(is_fraction, budgets))
-    ):
-        raise ValueError(
-            f"{name} must be a non-empty list of fractions of the training items in (0, 1], got {budgets!r}"
-        )
-    return [float(b) for b in budgets]
+from ..checks import check_budgets, is_fraction  # noqa: F401  (check_budgets: re-exported for callers)
 
 
 def label_subset(total: int, budget: float, seed: int) -> np.ndarray:

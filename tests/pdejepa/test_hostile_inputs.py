@@ -68,7 +68,7 @@ CASES = [
     (learn("pretrain", "pretrain.epochs=abc"), "pretrain.epochs must be an int >= 1, got 'abc'"),
     (learn("pretrain", "pretrain.batch_size=0"), "pretrain.batch_size must be an int >= 1, got 0"),
     (learn("pretrain", "pretrain.batch_size=100"), "pretrain.batch_size=100 exceeds the 24 training items"),
-    (learn("pretrain", "pretrain.seed=-1"), "pretrain.seed must be an int >= 0, got -1"),
+    (learn("pretrain", "pretrain.seed=-1"), "pretrain.seed must be an int in [0, 4294967295], got -1"),
     (learn("pretrain", "pretrain.window=[16]"), "pretrain.window for burgers data must be [frames, points], got [16]"),
     (learn("pretrain", "pretrain.window=[16, 0]"), "pretrain.window[1] must be an int >= 1, got 0"),
     (learn("pretrain", "pretrain.max_start=-2"), "pretrain.max_start must be an int >= 0, got -2"),
@@ -80,7 +80,7 @@ CASES = [
         "pretrain.small_input must be true or false, got 'yes please'",
     ),
     (learn("pretrain", "pretrain.method=byol"), "pretrain.method must be one of ['vicreg', 'jepa'], got 'byol'"),
-    (learn("pretrain", "pretrain.accelerator=quantum"), "got 'quantum'"),
+    (learn("pretrain", "pretrain.accelerator=quantum"), "invalid accelerator name: `accelerator='quantum'`"),
     (learn("pretrain", "pretrain.jepa.lr=[1, 2]"), "pretrain.jepa.lr must be a list of 3 values"),
     (learn("pretrain", "pretrain.epoch=3"), "unknown config field 'pretrain.epoch'"),
     (learn("pretrain", "pretrain"), "override 'pretrain' must look like section.field=value"),
@@ -132,11 +132,18 @@ CASES = [
     (generate("--t-burn", "inf"), "t_burn"),
     (generate("--amplitude", "inf"), "amplitude"),
     (generate("--amplitude", "nan"), "amplitude"),
-    (generate("--num", "0"), "0"),
+    (learn("pretrain", "pretrain.strengths.scaling=abc"), "pretrain.strengths.scaling must be a finite number >= 0"),
+    (learn("pretrain", "pretrain.strengths.scaling=.inf"), "pretrain.strengths.scaling must be a finite number >= 0"),
+    (learn("pretrain", "pretrain.seed=4294967296"), "pretrain.seed must be an int in [0, 4294967295], got 4294967296"),
+    (learn("timestep", "timestep.batch_size=100000"), "timestep.batch_size=100000 exceeds the"),
+    (generate("--num", "0"), "num=0 must be a positive integer"),
     (generate("--shard", "5/2"), "5/2"),
     (generate("--device", "tpu"), "'tpu'"),
     (generate(out="{root}/existing.h5"), "existing.h5 exists"),
-    (["generate", "--config", "{root}/typed.yaml", "--out", "{root}/typed.h5", "--no-progress"], "nt"),
+    (
+        ["generate", "--config", "{root}/typed.yaml", "--out", "{root}/typed.h5", "--no-progress"],
+        "nt='5' must be an integer, got str",
+    ),
     (["demo", "--out", "{root}/demo", "--num", "4"], "burgers.h5 exists"),
     # equations are parsed, never evaluated
     (["symmetries", "derive", "u_t = __import__('os').system('touch {root}/pwned')", "--no-cache"], "__import__"),
@@ -190,3 +197,13 @@ def test_many_cases():
 def test_debug_shows_the_traceback(world):
     with pytest.raises(ValueError, match="pretrain.epochs"):
         main(["--debug", *fill(learn("pretrain", "pretrain.epochs=-1"), {**world, "out": world["root"] / "debug"})])
+
+
+def test_a_second_job_into_a_busy_run_folder_stops_at_once(world, tmp_path, capsys):
+    from pdejepa.files import run_lock
+
+    out = tmp_path / "busy"
+    with run_lock(out):
+        assert main(fill(learn("regress"), {**world, "out": out})) == 2
+    assert "is being written by another process" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing written by the refused job, lock released

@@ -225,6 +225,7 @@ def test_probe_command_on_a_procedural_set(tmp_path, capsys):
         "| frozen encoder | attentive probe, 16 labels | linear probe, 16 labels | attentive probe, 32 labels |" in out
     )
     rows = json.loads((tmp_path / "p" / "probe.json").read_text())
+    assert (tmp_path / "p" / "probe_config.yaml").exists()
     assert sorted((r["encoder"], r["probe"], r["labels"], r["seed"]) for r in rows) == sorted(
         (e, p, n, s)
         for e in ("jepa_frozen", "random_frozen")

@@ -132,5 +132,5 @@ def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
     rows = json.loads((tmp_path / "ts" / "timestep.json").read_text())
     assert [r["variant"] for r in rows] == ["none", "ssl", "oracle"] * 2
     assert all(len(r["rollout_nmse"]) == 21 - 8 - 1 and r["one_step_nmse"] > 0 for r in rows)
-    for name in ("rollout_nmse.png", "rollouts.png", "timestep.md", "stepper_ssl.pt"):
+    for name in ("rollout_nmse.png", "rollouts.png", "timestep.md", "stepper_ssl.pt", "timestep_config.yaml"):
         assert (tmp_path / "ts" / name).stat().st_size > 0

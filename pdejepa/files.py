@@ -1,0 +1,41 @@
+"""Writing a job's outputs safely: whole files only (temporary file, then rename), one job per run folder."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from solvers.dataset import OutputLock
+
+
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` through a temporary file in the same folder, renamed into place: a crash
+    never leaves half a file under the final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(content, bytes) else "w"
+    with tempfile.NamedTemporaryFile(mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
+        try:
+            f.write(content)
+        except BaseException:
+            os.unlink(f.name)
+            raise
+    os.replace(f.name, path)
+    return path
+
+
+def save_state(state: dict, path: Path) -> Path:
+    """``torch.save(state, path)``, written whole or not at all."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return write_atomic(path, buffer.getvalue())
+
+
+def run_lock(out: Path) -> OutputLock:
+    """The exclusive right to write into the run folder ``out`` (``with run_lock(out): ...``): a second job
+    into the same folder fails at once, naming it, instead of interleaving checkpoints and tables."""
+    out.mkdir(parents=True, exist_ok=True)
+    return OutputLock(out / ".run")
