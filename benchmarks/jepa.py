@@ -70,10 +70,10 @@ def procedural_task(config: str, overrides: list[str], out: Path) -> str:
 
 
 def ns_task(overrides: list[str], out: Path) -> str:
-    """V-JEPA vs VICReg + symmetries on the same data, same steps, frozen probes only."""
+    """V-JEPA vs VICReg + symmetries vs the dynamics objective on the same data and epochs, frozen probes only."""
     same = ["pretrain.epochs=20", "regress.methods=[ssl_frozen, random_frozen]", f"data.dir={out / 'data'}", *overrides]
     lines = []
-    for name in ("vjepa_ns", "ns_vicreg"):
+    for name in ("vjepa_ns", "ns_vicreg", "ns_dynamics"):
         cfg = load_config(CONFIGS / f"{name}.yaml", same)
         Experiment(cfg).files
         run = out / name
@@ -93,7 +93,10 @@ def ns_task(overrides: list[str], out: Path) -> str:
             f"pretraining: {throughput(run)}; wall time: pretraining {t_pretrain:.0f} s, "
             f"probes {time.perf_counter() - start - t_pretrain:.0f} s",
         ]
-    return "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries\n" + "\n\n".join(lines)
+    return (
+        "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries vs dynamics\n"
+        + "\n\n".join(lines)
+    )
 
 
 def main() -> None:

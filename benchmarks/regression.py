@@ -1,6 +1,7 @@
-"""Parameter regression from frozen VICReg + Lie-symmetry representations against supervised training.
+"""Parameter regression from frozen self-supervised representations against supervised training.
 
-Per task (one experiment config): simulate the data, pretrain VICReg on symmetry views, then at
+Per task (one experiment config): simulate the data, pretrain (VICReg on Lie-symmetry views for Burgers and
+KS; the dynamics objective for smoke buoyancy, configs/ns_dynamics.yaml), then at
 5%, 20% and 100% of the labels compare
   - ssl_frozen:    the pretrained encoder, frozen, with a linear (ridge) head;
   - supervised:    the same network trained from scratch on the same labels, for as many optimizer
@@ -12,7 +13,7 @@ data, what the on-device symmetry views cost, GPU utilisation on CUDA, and wall 
 
     python benchmarks/regression.py                       # Burgers viscosity, KS length, NS buoyancy
     python benchmarks/regression.py --tasks ns --set data.simulation.nx=128 data.simulation.ny=128 \\
-        data.num_train=8192 pretrain.num_workers=8   # GPU-sized
+        data.num_train=8192 pretrain.epochs=16 pretrain.batch_size=128 pretrain.num_workers=8   # GPU-sized
     python benchmarks/regression.py --tasks burgers --set pretrain.epochs=10   # any config field
 """
 
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TASKS = {
     "burgers": ROOT / "configs" / "burgers_vicreg.yaml",
     "ks": ROOT / "configs" / "ks_vicreg.yaml",
-    "ns": ROOT / "configs" / "ns_vicreg.yaml",
+    "ns": ROOT / "configs" / "ns_dynamics.yaml",  # the best smoke recipe; VICReg's is configs/ns_vicreg.yaml
 }
 
 

@@ -20,7 +20,7 @@ from .files import write_atomic
 from .schema import Rules, as_plain, build
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "pretrain.method": ("vicreg", "jepa"),
+    "pretrain.method": ("vicreg", "jepa", "dynamics"),
     "pretrain.jepa.loss": ("smooth_l1", "l1"),
     "regress.head": ("linear", "mlp"),
     "timestep.conditioning": ("film", "channels"),
@@ -84,6 +84,19 @@ class JEPAConfig:
 
 
 @dataclass(frozen=True)
+class DynamicsConfig:
+    """Self-supervision by the dynamics (``method: dynamics``): a ``code``-dimensional representation conditions
+    a stepper (``hidden`` channels, ``blocks`` FiLM blocks) that predicts ``pairs`` one-step changes per trajectory
+    on a grid coarsened ``pool`` times."""
+
+    code: int = 8
+    hidden: int = 32
+    blocks: int = 3
+    pool: int = 2
+    pairs: int = 2
+
+
+@dataclass(frozen=True)
 class PretrainConfig:
     """``num_workers``: DataLoader worker processes (the batches are the same for any count)."""
 
@@ -107,6 +120,7 @@ class PretrainConfig:
     num_nodes: int = 1
     num_workers: int = 0
     jepa: JEPAConfig = field(default_factory=JEPAConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
 
 
 @dataclass(frozen=True)
@@ -161,7 +175,8 @@ def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -
     """``base`` with ``update`` merged in; unknown keys are an error naming them.
 
     An open field (:data:`OPEN`) is replaced as a whole by a YAML file (Burgers' strengths must not
-    leak into a KS experiment) but extended key by key with ``extend_open`` (command-line overrides).
+    leak into a KS experiment) but extended key by key with ``extend_open`` (command-line overrides), where an
+    empty mapping clears it (``--set pretrain.strengths={}``: no symmetries).
     """
     if not isinstance(update, dict):
         raise ValueError(f"config section {path.rstrip('.') or '(top)'} must be a mapping, got {update!r}")
@@ -170,7 +185,8 @@ def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -
         where = f"{path}{key}"
         if key not in out and not (extend_open and path.rstrip(".").split(".")[-1] in OPEN):
             raise ValueError(f"unknown config field {where!r}; allowed here: {sorted(out)}")
-        if isinstance(out.get(key), dict) and isinstance(value, dict) and (key not in OPEN or extend_open):
+        extend = key not in OPEN or (extend_open and value != {})
+        if isinstance(out.get(key), dict) and isinstance(value, dict) and extend:
             out[key] = merge(out[key], value, where + ".", extend_open)
         else:
             out[key] = value

@@ -81,5 +81,5 @@ def load_encoder(exp: Experiment, ckpt: Path | None, seed: int) -> ResNet | Pool
         return pooled_vit(exp, ckpt)
     encoder = resnet(p.encoder, in_channels=exp.channels, width=p.width, small_input=p.small_input)
     if ckpt is not None:
-        load_weights(encoder, checkpoint_weights(exp, ckpt, "encoder.", "vicreg"), ckpt)
+        load_weights(encoder, checkpoint_weights(exp, ckpt, "encoder.", "vicreg or dynamics"), ckpt)
     return encoder

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
-from torch.utils.data import default_collate
+import torch
+from torch.utils.data import Dataset, default_collate
 
 from .data import collate
 from .experiment import Experiment
@@ -19,7 +20,8 @@ from .fitting import fit
 from .masks import MaskCollator, MultiBlock2D, MultiBlock3D, vjepa_masks
 from .models import VIT_SIZES
 from .models.resnet import DEPTHS as RESNETS
-from .train import JEPAPretraining, VICRegPretraining
+from .train import DynamicsPretraining, JEPAPretraining, VICRegPretraining
+from .train.dynamics_module import coarsen
 
 
 def pretrain(exp: Experiment, out: Path) -> Path:
@@ -123,4 +125,52 @@ def pretrain_jepa(exp: Experiment, out: Path) -> Path:
     return fit(module, exp.pretraining_loader(train, masks), exp, out)
 
 
-PRETRAINING = {"vicreg": pretrain_vicreg, "jepa": pretrain_jepa}
+def step_scales(data: Dataset, pool: int, count: int = 64) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per field, the RMS of the coarsened fields and of their change over one stored step, over the first
+    ``count`` trajectories of ``data`` (a fixed subset: the same scales for every run on the same data)."""
+    sums = None
+    for i in range(min(count, len(data))):
+        u = data[i]["u"]
+        u = coarsen(u if u.ndim == 4 else u[:, None], pool)  # (time, fields, *space)
+        dims = (0, *range(2, u.ndim))
+        squares = torch.stack([u.pow(2).mean(dims), (u[1:] - u[:-1]).pow(2).mean(dims)])
+        sums = squares if sums is None else sums + squares
+    field_rms, step_rms = (sums / min(count, len(data))).sqrt().clamp_min(1e-12)
+    return tuple(field_rms.tolist()), tuple(step_rms.tolist())
+
+
+def pretrain_dynamics(exp: Experiment, out: Path) -> Path:
+    """The representation of one window conditions a stepper that predicts other steps of the same trajectory
+    (:class:`~pdejepa.train.DynamicsPretraining`; a ResNet encoder)."""
+    p, d = exp.config.pretrain, exp.config.pretrain.dynamics
+    if p.encoder not in RESNETS or exp.is_procedural:
+        raise ValueError(
+            f"pretrain.method=dynamics trains a ResNet, one of {sorted(RESNETS)}, on PDE trajectories; "
+            f"got {p.encoder!r} on {exp.config.data.equation!r}"
+        )
+    train = exp.dataset(exp.files[0])
+    L.seed_everything(p.seed, workers=True, verbose=False)
+    module = DynamicsPretraining(
+        equation=exp.view_equation,
+        strengths=p.strengths,
+        window=tuple(p.window),
+        view_params=exp.equation_params,
+        grid=exp.grid,
+        max_start=p.max_start,
+        scales=step_scales(train, d.pool),
+        encoder=p.encoder,
+        width=p.width,
+        small_input=p.small_input,
+        code=d.code,
+        hidden=d.hidden,
+        blocks=d.blocks,
+        pool=d.pool,
+        pairs=d.pairs,
+        lr=p.lr,
+        weight_decay=p.weight_decay,
+        seed=p.seed,
+    )
+    return fit(module, exp.pretraining_loader(train, collate), exp, out)
+
+
+PRETRAINING = {"vicreg": pretrain_vicreg, "jepa": pretrain_jepa, "dynamics": pretrain_dynamics}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 TABLES = {"regress": "regression.md", "probe": "probe.md", "timestep": "timestep.md"}
 JOBS = {
-    "pretrain": "pretraining: VICReg on symmetry views of trajectories, or I-JEPA / V-JEPA (pretrain.method=jepa)",
+    "pretrain": "pretraining: VICReg on symmetry views of trajectories, I-JEPA / V-JEPA (pretrain.method=jepa), "
+    "or prediction of the dynamics (pretrain.method=dynamics)",
     "regress": "regress a physical parameter: frozen SSL probe vs supervised vs random init",
     "probe": "classes of a procedural image/video set: frozen attentive and linear probes, JEPA vs random init",
     "timestep": "FNO time-steppers conditioned on the frozen representation: none vs SSL vs oracle",

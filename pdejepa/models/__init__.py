@@ -1,5 +1,6 @@
 """Encoders and heads."""
 
+from .film_convnet import FiLMConvNet
 from .pos_embed import sincos, sincos_1d, sincos_2d, sincos_3d, split_3d
 from .predictor import Predictor
 from .resnet import ResNet, resnet
@@ -8,6 +9,7 @@ from .vit import VIT_SIZES, Block, PooledEncoder, VisionTransformer, gather_toke
 __all__ = [
     "VIT_SIZES",
     "Block",
+    "FiLMConvNet",
     "PooledEncoder",
     "Predictor",
     "ResNet",

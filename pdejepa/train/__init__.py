@@ -1,6 +1,7 @@
 """Lightning modules, callbacks, schedules and the EMA update for self-supervised pretraining."""
 
 from .collapse import CollapseMonitor, rankme
+from .dynamics_module import DynamicsPretraining
 from .ema import ema_update
 from .schedules import cosine, linear, warmup_cosine
 from .jepa_module import JEPAPretraining
@@ -9,6 +10,7 @@ from .vicreg_module import VICRegPretraining
 
 __all__ = [
     "CollapseMonitor",
+    "DynamicsPretraining",
     "JEPAPretraining",
     "Throughput",
     "VICRegPretraining",

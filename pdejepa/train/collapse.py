@@ -33,6 +33,8 @@ class CollapseMonitor(Callback):
     healthy d-dimensional embedding has about ``1 / sqrt(d)``) or the rank falls below
     ``rank_drop`` times its best value so far. The rank of the first ``warmup_epochs`` is not
     a reference: a random initialisation's features have a high rank that training rightly lowers.
+    A module whose objective wants a low rank (a code of a few parameters) sets ``low_rank_expected = True``:
+    its rank is logged but a fall is not reported.
     """
 
     def __init__(self, min_std_fraction: float = 0.1, rank_drop: float = 0.5, warmup_epochs: int = 1) -> None:
@@ -54,7 +56,7 @@ class CollapseMonitor(Callback):
         message = None
         if std < floor:
             message = f"representation collapse: embedding std {std:.2e} < {floor:.2e} at epoch {trainer.current_epoch}"
-        elif rank < self.rank_drop * self.best_rank:
+        elif rank < self.rank_drop * self.best_rank and not getattr(module, "low_rank_expected", False):
             message = (
                 f"dimensional collapse: RankMe fell to {rank:.1f} from {self.best_rank:.1f} "
                 f"at epoch {trainer.current_epoch}"

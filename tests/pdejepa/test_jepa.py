@@ -20,6 +20,8 @@ from pdejepa.config import load_config
 from pdejepa.experiment import Experiment
 from pdejepa.train import JEPAPretraining
 
+from .resume import assert_resume_matches
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -303,10 +305,6 @@ def test_a_run_folder_resumes_only_its_own_config(tmp_path, capsys):
     assert "holds a run of another config (pretrain differ" in capsys.readouterr().err
 
 
-class Interrupted(RuntimeError):
-    pass
-
-
 @pytest.mark.parametrize("workers", [0, 2])
 def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, monkeypatch, workers):
     """Shuffle order from (seed, epoch) and masks from (seed, epoch, ids), in worker processes too:
@@ -324,23 +322,7 @@ def test_an_interrupted_pipeline_run_resumes_into_the_same_weights(tmp_path, mon
             f"pretrain.num_workers={workers}",
         ],
     )
-    whole = pdejepa.pretrain(cfg, tmp_path / "whole", progress=False)
-    start = JEPAPretraining.on_train_epoch_start
-
-    def stop_at_epoch_1(self):
-        if self.current_epoch == 1:
-            raise Interrupted
-        start(self)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(JEPAPretraining, "on_train_epoch_start", stop_at_epoch_1)
-        with pytest.raises(Interrupted):
-            pdejepa.pretrain(cfg, tmp_path / "split", progress=False)
-    resumed = pdejepa.pretrain(cfg, tmp_path / "split", progress=False)
-    a, b = (torch.load(c, weights_only=True)["state_dict"] for c in (whole, resumed))
-    assert a.keys() == b.keys()
-    for name in a:
-        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
+    assert_resume_matches(cfg, JEPAPretraining, tmp_path, monkeypatch)
 
 
 def test_pretraining_workers_are_checked():

@@ -89,3 +89,17 @@ def test_pretraining_runs_and_resumes_exactly(tmp_path, loader):
     trainer(tmp_path / "c", max_epochs=2, deterministic=True).fit(resumed, loader, ckpt_path=ckpt)
     for (name, p), q in zip(first.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("low_rank_expected", [False, True])
+def test_a_rank_fall_is_reported_unless_the_objective_wants_a_low_rank(low_rank_expected):
+    from types import SimpleNamespace
+
+    g = torch.Generator().manual_seed(0)
+    healthy, low = torch.randn(256, 16, generator=g), torch.randn(256, 2, generator=g) @ torch.randn(2, 16, generator=g)
+    model = SimpleNamespace(collapse_buffer=[], log_dict=lambda *a, **k: None, low_rank_expected=low_rank_expected)
+    monitor = CollapseMonitor(warmup_epochs=0)
+    for epoch, z in enumerate((healthy, low)):
+        model.collapse_buffer.append(z)
+        monitor.on_train_epoch_end(SimpleNamespace(current_epoch=epoch), model)
+    assert bool(monitor.warnings) is not low_rank_expected

@@ -1,0 +1,124 @@
+"""Self-supervision by the dynamics: the representation of one window must tell a small stepper how the
+flow moves at other times of the same trajectory.
+
+The encoder sees a (symmetry-augmented) view of a window of frames and outputs a short code ``z``; a
+:class:`~pdejepa.models.FiLMConvNet` conditioned on ``z`` predicts the change of the fields over one stored
+step, ``u(t+1) - u(t)``, from ``u(t)`` at other, randomly drawn times of the same trajectory. The state
+``u(t)`` shows the smoke and the velocity, so what the code must add is what they do not show: the
+parameters of the equation (buoyancy multiplies the smoke in the force). Unlike an invariance objective, the
+trajectory's own features (its amount and pattern of smoke) do not help the prediction and are not rewarded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from symmetries.randomness import per_sample
+
+from ..data import make_views
+from ..models import FiLMConvNet, resnet
+from .schedules import warmup_cosine
+
+PAIR_STREAM = 2_000  # randomness stream for the times of the predicted steps, apart from the views' streams
+
+
+def coarsen(u: torch.Tensor, pool: int) -> torch.Tensor:
+    """Average ``u`` ``(batch, fields, *space)`` (one or two space dimensions) over ``pool``-cell blocks."""
+    if pool == 1:
+        return u
+    return (F.avg_pool1d if u.ndim == 3 else F.avg_pool2d)(u, pool)
+
+
+class DynamicsPretraining(L.LightningModule):
+    """Encoder + code head trained so that a FiLM-conditioned stepper predicts other steps of the trajectory.
+
+    Batches hold ``u`` ``(batch, time, x)`` (1D) or ``(batch, time, fields, y, x)`` (2D flows).
+
+    Args:
+        equation, strengths, window, view_params, grid, max_start: the encoder's views (:func:`make_views`).
+        encoder, width, small_input: the ResNet.
+        code: dimension of ``z``; hidden, blocks: the stepper; pool: the steps are predicted on a grid coarsened
+            by ``pool`` cells per dimension; pairs: predicted steps per trajectory and batch.
+        scales: per field, the typical size of the fields and of their change over one step ``(2, fields)``;
+            inputs and targets are divided by them.
+        lr, weight_decay, max_epochs, seed: AdamW with a warmup-cosine learning rate over the run; the views and
+            the drawn times come from ``(seed, step, sample id)``, so a resumed run repeats the same draws.
+    """
+
+    def __init__(
+        self,
+        *,
+        equation: str,
+        strengths: dict[str, float],
+        window: tuple[int, ...],
+        scales: tuple[tuple[float, ...], tuple[float, ...]],
+        view_params: tuple[str, ...] = (),
+        grid: dict[str, list[float]] | None = None,
+        max_start: int | None = None,
+        encoder: str = "resnet10",
+        width: int = 16,
+        small_input: bool = False,
+        code: int = 8,
+        hidden: int = 32,
+        blocks: int = 3,
+        pool: int = 2,
+        pairs: int = 2,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid, max_start)
+        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
+        self.to_code = nn.Linear(self.encoder.dim, code)
+        fields = len(scales[0])
+        self.stepper = FiLMConvNet(fields, code, hidden, blocks, dims=1 if grid is None else 2)
+        self.register_buffer("field_scale", torch.tensor(scales[0], dtype=torch.float32))
+        self.register_buffer("step_scale", torch.tensor(scales[1], dtype=torch.float32))
+        self.collapse_buffer: deque = deque(maxlen=32)
+
+    low_rank_expected = True  # the code holds a few parameters of the dynamics: a falling RankMe is the aim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Representation ``(batch, dim)`` of views."""
+        return self.encoder(x)
+
+    def steps(self, batch: dict, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pairs`` steps per trajectory at times drawn from ``(seed, sample id)``: the coarsened, scaled state
+        ``(batch * pairs, fields, *space)`` and its change over one stored step, likewise scaled."""
+        u = batch["u"] if batch["u"].ndim == 5 else batch["u"][:, :, None]  # (batch, time, fields, *space)
+        n, nt = u.shape[:2]
+        draws = per_sample(seed, batch["id"], PAIR_STREAM, self.hparams.pairs).to(u.device)
+        t = (draws * (nt - 1)).long().clamp_max(nt - 2)  # (batch, pairs): a step t -> t + 1
+        rows = torch.arange(n, device=u.device)[:, None]
+        now, later = (coarsen(u[rows, t + k].flatten(0, 1), self.hparams.pool) for k in (0, 1))
+        shape = (1, -1, *([1] * (now.ndim - 2)))
+        return now / self.field_scale.view(shape), (later - now) / self.step_scale.view(shape)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        seed = self.hparams.seed * 1_000_003 + self.global_step
+        h = self.encoder(self.views(batch, seed=seed))
+        z = self.to_code(h)
+        now, change = self.steps(batch, seed)
+        loss = F.mse_loss(self.stepper(now, z.repeat_interleave(self.hparams.pairs, 0)), change)
+        self.collapse_buffer.append(h.detach().float().cpu())
+        self.log("loss", loss, prog_bar=True)
+        self.log("code_std", z.detach().std(0).mean())
+        return loss
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        peak = self.hparams.lr
+
+        def factor(step: int) -> float:  # OneCycle-like: warm up over 10%, then cosine down
+            return warmup_cosine(step, total, total // 10, peak / 25, peak, peak / 25e4) / peak
+
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
