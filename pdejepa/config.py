@@ -89,7 +89,7 @@ class DynamicsConfig:
     a stepper (``hidden`` channels, ``blocks`` FiLM blocks) that predicts ``pairs`` one-step changes per trajectory
     on a grid coarsened ``pool`` times."""
 
-    code: int = 8
+    code: int = 16
     hidden: int = 32
     blocks: int = 3
     pool: int = 2

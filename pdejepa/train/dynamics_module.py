@@ -50,6 +50,8 @@ class DynamicsPretraining(L.LightningModule):
             the drawn times come from ``(seed, step, sample id)``, so a resumed run repeats the same draws.
     """
 
+    low_rank_expected = True  # the code holds a few parameters of the dynamics: a falling RankMe is the aim
+
     def __init__(
         self,
         *,
@@ -63,7 +65,7 @@ class DynamicsPretraining(L.LightningModule):
         encoder: str = "resnet10",
         width: int = 16,
         small_input: bool = False,
-        code: int = 8,
+        code: int = 16,
         hidden: int = 32,
         blocks: int = 3,
         pool: int = 2,
@@ -83,8 +85,6 @@ class DynamicsPretraining(L.LightningModule):
         self.register_buffer("step_scale", torch.tensor(scales[1], dtype=torch.float32))
         self.collapse_buffer: deque = deque(maxlen=32)
 
-    low_rank_expected = True  # the code holds a few parameters of the dynamics: a falling RankMe is the aim
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Representation ``(batch, dim)`` of views."""
         return self.encoder(x)
@@ -94,6 +94,8 @@ class DynamicsPretraining(L.LightningModule):
         ``(batch * pairs, fields, *space)`` and its change over one stored step, likewise scaled."""
         u = batch["u"] if batch["u"].ndim == 5 else batch["u"][:, :, None]  # (batch, time, fields, *space)
         n, nt = u.shape[:2]
+        if nt < 2:
+            raise ValueError(f"predicting steps needs trajectories of at least 2 stored frames, got {nt}")
         draws = per_sample(seed, batch["id"], PAIR_STREAM, self.hparams.pairs).to(u.device)
         t = (draws * (nt - 1)).long().clamp_max(nt - 2)  # (batch, pairs): a step t -> t + 1
         rows = torch.arange(n, device=u.device)[:, None]

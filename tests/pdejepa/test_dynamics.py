@@ -97,3 +97,9 @@ def test_dynamics_pretraining_then_regression_on_2d_smoke(tmp_path):
 def test_an_interrupted_dynamics_run_resumes_into_the_same_weights(tmp_path, monkeypatch):
     cfg = pdejepa.configure(ROOT / "configs" / "ns_vicreg.yaml", [f"data.dir={tmp_path / 'data'}", *SMOKE])
     assert_resume_matches(cfg, DynamicsPretraining, tmp_path, monkeypatch)
+
+
+def test_the_committed_smoke_recipe_is_the_dynamics_objective():
+    cfg = pdejepa.configure(ROOT / "configs" / "ns_dynamics.yaml")
+    assert cfg.pretrain.method == "dynamics" and cfg.data.equation == "ns-buoyancy" and cfg.data.label == "buoyancy"
+    assert cfg.pretrain.dynamics.code == 16 and cfg.pretrain.strengths == {}

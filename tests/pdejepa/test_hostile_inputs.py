@@ -79,7 +79,10 @@ CASES = [
         learn("pretrain", "pretrain.small_input=yes please"),
         "pretrain.small_input must be true or false, got 'yes please'",
     ),
-    (learn("pretrain", "pretrain.method=byol"), "pretrain.method must be one of ['vicreg', 'jepa'], got 'byol'"),
+    (
+        learn("pretrain", "pretrain.method=byol"),
+        "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics'], got 'byol'",
+    ),
     (learn("pretrain", "pretrain.accelerator=quantum"), "invalid accelerator name: `accelerator='quantum'`"),
     (learn("pretrain", "pretrain.jepa.lr=[1, 2]"), "pretrain.jepa.lr must be a list of 3 values"),
     (learn("pretrain", "pretrain.epoch=3"), "unknown config field 'pretrain.epoch'"),
