@@ -13,12 +13,11 @@ from pdejepa.train import DynamicsPretraining
 from pdejepa.train.dynamics_module import coarsen
 
 from .resume import assert_resume_matches
+from .tiny import QUICK_REGRESS, SMOKE_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = [
-    "data.num_train=8",
-    "data.num_test=4",
-    "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}",
+    *SMOKE_DATA,
     "pretrain.method=dynamics",
     "pretrain.window=[2]",
     "pretrain.width=4",
@@ -26,10 +25,7 @@ SMOKE = [
     "pretrain.epochs=2",
     "pretrain.batch_size=4",
     "pretrain.accelerator=cpu",
-    "regress.budgets=[1.0]",
-    "regress.seeds=[0]",
-    "regress.steps=2",
-    "regress.batch_size=4",
+    *QUICK_REGRESS,
 ]
 
 

@@ -21,6 +21,7 @@ from pdejepa.experiment import Experiment
 from pdejepa.train import JEPAPretraining
 
 from .resume import assert_resume_matches
+from .tiny import QUICK_REGRESS, SMOKE_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,10 +136,7 @@ TINY_BURGERS = [
     "pretrain.epochs=1",
     "pretrain.batch_size=8",
     "pretrain.accelerator=cpu",
-    "regress.budgets=[1.0]",
-    "regress.seeds=[0]",
-    "regress.steps=2",
-    "regress.batch_size=4",
+    *QUICK_REGRESS,
 ]
 
 
@@ -169,9 +167,7 @@ def test_vjepa_on_2d_smoke_videos_then_buoyancy_regression(tmp_path):
         ROOT / "configs" / "vjepa_ns.yaml",
         [
             f"data.dir={tmp_path / 'data'}",
-            "data.num_train=8",
-            "data.num_test=4",
-            "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}",
+            *SMOKE_DATA,
             "pretrain.encoder=vit_nano",
             "pretrain.window=[4]",
             "pretrain.jepa.patch_size=4",
@@ -179,10 +175,7 @@ def test_vjepa_on_2d_smoke_videos_then_buoyancy_regression(tmp_path):
             "pretrain.epochs=2",
             "pretrain.batch_size=4",
             "pretrain.accelerator=cpu",
-            "regress.budgets=[1.0]",
-            "regress.seeds=[0]",
-            "regress.steps=2",
-            "regress.batch_size=4",
+            *QUICK_REGRESS,
         ],
     )
     ckpt = pdejepa.pretrain(cfg, tmp_path / "pre", progress=False)

@@ -13,7 +13,7 @@ import pdejepa
 from pdejepa.config import DEFAULTS, as_plain, load_config
 from pdejepa.experiment import Experiment
 
-from .tiny import TINY
+from .tiny import QUICK_REGRESS, SMOKE_DATA, TINY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,19 +64,14 @@ def test_pretrain_then_regress_on_2d_smoke(tmp_path):
         ROOT / "configs" / "ns_vicreg.yaml",
         [
             f"data.dir={tmp_path / 'data'}",
-            "data.num_train=8",
-            "data.num_test=4",
-            "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}",
+            *SMOKE_DATA,
             "pretrain.window=[2]",
             "pretrain.width=4",
             "pretrain.expander=[16, 16]",
             "pretrain.epochs=4",
             "pretrain.batch_size=4",
             "pretrain.accelerator=cpu",
-            "regress.budgets=[1.0]",
-            "regress.seeds=[0]",
-            "regress.steps=2",
-            "regress.batch_size=4",
+            *QUICK_REGRESS,
         ],
     )
     ckpt = pdejepa.pretrain(cfg, tmp_path / "pre", progress=False)
