@@ -1,14 +1,15 @@
 """Symmetry derivation time per equation and batched augmentation throughput.
 
 Derivation: `symmetries.derive` + exponentiation + commutator table from the equation string,
-no cache, one process, per equation. Peer: none runs locally (the field uses hand-written
-tables or commercial CAS), so the figure is absolute.
+no cache, one process, per equation; and for the systems (`ns2d`, `ns2d-buoyancy`), completion
+with the integrability conditions, derivation and verification of generators and families.
+Peer: none runs locally (the field uses hand-written tables or commercial CAS), so the figure is absolute.
 
 Augmentation: `SymmetryAugmentation` with every group the equation offers, applied to a batch
 of (time x space) windows; samples/s on this machine's device, per batch size, plus the
 residual check that the augmented data still solves the equation.
 
-    python benchmarks/symmetries.py [--device cpu|cuda] [--batch 64 256 1024]
+    python benchmarks/symmetries.py [--device cpu|cuda] [--batch 64 256 1024] [--only derivation]
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ import torch  # noqa: E402
 from benchmarks.machine_info import cpu_name  # noqa: E402
 
 from symmetries.augment import SymmetryAugmentation, available_groups  # noqa: E402
-from symmetries.registry import EQUATIONS  # noqa: E402
+from symmetries.registry import EQUATIONS, SYSTEMS  # noqa: E402
 from symmetries.report import describe  # noqa: E402
+from symmetries.system_report import describe_system  # noqa: E402
+from symmetries.systems import PDESystem  # noqa: E402
 from symmetries.residual import pde_residual  # noqa: E402
 from symmetries.jets import EvolutionEquation  # noqa: E402
 from symmetries.transforms import GridTrajectories  # noqa: E402
@@ -53,6 +56,15 @@ def bench_derivation() -> None:
         print(
             f"{name:10s} {time.perf_counter() - start:8.2f}  "
             f"{len(data['generators']):10d}  {len(data['infinite_families'])}"
+        )
+    print("\n## systems (no cache): integrability conditions, generators, families, all verified")
+    print(f"{'system':14s} {'seconds':>8s}  {'generators':>10s}  families  conditions")
+    for name, (text, independent, dependent) in SYSTEMS.items():
+        start = time.perf_counter()
+        data = describe_system(PDESystem.parse(text, independent, dependent))
+        print(
+            f"{name:14s} {time.perf_counter() - start:8.2f}  {len(data['generators']):10d}  "
+            f"{len(data['infinite_families']):8d}  {len(data['integrability_conditions'])}"
         )
 
 
@@ -96,13 +108,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--only", choices=["derivation", "augmentation"], help="run one part only")
     args = parser.parse_args()
     print(
         f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads; "
         f"torch {torch.__version__}; {time.strftime('%Y-%m-%d')}"
     )
-    bench_derivation()
-    bench_augmentation(args.device, args.batch)
+    if args.only != "augmentation":
+        bench_derivation()
+    if args.only != "derivation":
+        bench_augmentation(args.device, args.batch)
 
 
 if __name__ == "__main__":

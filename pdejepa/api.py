@@ -15,8 +15,7 @@ import xarray as xr
 
 from solvers.generate import Shard, dataset_registry
 from solvers.generate import generate as write_dataset
-from symmetries.registry import equation_text
-from symmetries.report import symmetries_of
+from symmetries.system_report import algebra_of
 
 from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
@@ -82,10 +81,13 @@ def load_dataset(path: str | os.PathLike | list) -> xr.Dataset:
     return xr.open_dataset(path, engine="h5netcdf")
 
 
-def derive_symmetries(equation: str, *, use_cache: bool = True) -> dict[str, Any]:
-    """Lie point symmetries of an evolution equation (text such as ``"u_t = nu*u_xx"`` or a registered name):
-    generators, group elements, commutators and infinite families, as plain data."""
-    return symmetries_of(equation_text(equation), use_cache=use_cache)
+def derive_symmetries(
+    equation: str, *, independent: str | None = None, dependent: str | None = None, use_cache: bool = True
+) -> dict[str, Any]:
+    """Lie point symmetries as plain data, of an evolution equation (``"u_t = nu*u_xx"`` or a registered name:
+    generators, group elements, commutators, infinite families) or of a system (``"ns2d-buoyancy"``, or
+    equations separated by ``;`` with ``independent="t,x,y"``, ``dependent="u,v,p"``: generators, families)."""
+    return algebra_of(equation, independent, dependent, use_cache=use_cache)
 
 
 def pretrain(

@@ -8,8 +8,11 @@
 - application to gridded 1D trajectories (:class:`GridTrajectories`): :class:`PointTransform`
   moves a batch exactly, :class:`SymmetryAugmentation` draws random group elements per sample
   (with :func:`available_groups`), :func:`pde_residual` checks the result solves the equation;
+- systems of PDEs (:class:`PDESystem`: several equations and dependent variables, completed by
+  their integrability conditions): :func:`derive_system`, :func:`system_symmetries_of` (cached),
+  :func:`algebra_of` for either kind by text or name (:data:`SYSTEMS`: ``ns2d``, ``ns2d-buoyancy``);
 - 2D incompressible flows with buoyancy (:mod:`symmetries.flow`): :class:`FlowTrajectories`
-  and :class:`FlowAugmentation`.
+  and :class:`FlowAugmentation`, whose groups are checked against the derived algebra of the flow.
 
 A method that does not apply raises :class:`OutsideMethodError`; a transform that is not a
 symmetry of the data, :class:`NotASymmetryError`. The names above load their submodule on
@@ -35,6 +38,11 @@ _EXPORTS = {  # public name -> the submodule that defines it
     "SymmetryAugmentation": "augment",
     "available_groups": "augment",
     "pde_residual": "residual",
+    "PDESystem": "systems",
+    "derive_system": "derive_system",
+    "system_symmetries_of": "system_report",
+    "algebra_of": "system_report",
+    "SYSTEMS": "registry",
     "FlowTrajectories": "flow",
     "FlowAugmentation": "flow",
     "OutsideMethodError": "errors",

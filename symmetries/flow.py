@@ -12,7 +12,11 @@ its walls and gravity travel with the sample, which is again a solution of its o
 - translation ``x -> x + a``;
 - rotation ``x -> R x``, ``v -> R v``, ``g -> R g``;
 - Galilean boost ``x -> x + c t``, ``v -> v + c`` (walls then move with velocity ``c``);
-- scaling ``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``b -> b / l^3`` (``nu`` fixed).
+- scaling ``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``s -> s / l^3`` (``nu`` and ``b`` fixed).
+
+These are the exponentials of generators derived from the equations (:mod:`symmetries.flow_algebra`):
+:class:`FlowAugmentation` checks each against the algebra of its system and refuses a group the
+algebra lacks (rotation for ``ns2d-buoyancy``: gravity breaks it), with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from .flow_algebra import check_against_derived, flow_generators
 from .randomness import per_sample
 
 
@@ -91,21 +96,31 @@ def boost(data: FlowTrajectories, velocity: torch.Tensor) -> FlowTrajectories:
 
 
 def scale(data: FlowTrajectories, log_scale: torch.Tensor) -> FlowTrajectories:
-    """``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``buoyancy -> buoyancy / l^3`` with ``l = exp(log_scale)``."""
+    """``x -> l x``, ``t -> l^2 t``, ``v -> v / l``, ``smoke -> smoke / l^3`` with ``l = exp(log_scale)``.
+
+    The buoyancy ``b`` stays (a label does not change under a symmetry of its own equations): the
+    force ``b s`` scales as ``v_t``, ``l^-3``, through the smoke. Other scalars keep their values.
+    """
     lam = torch.exp(log_scale.to(data.coords))
-    params = dict(data.params)
-    if "buoyancy" in params:
-        params["buoyancy"] = params["buoyancy"] / lam**3
+    scalars = dict(data.scalars)
+    if "smoke" in scalars:
+        scalars["smoke"] = scalars["smoke"] / lam[:, None, None, None] ** 3
     return replace(
         data,
         coords=data.coords * lam[:, None, None, None, None],
         times=data.times * lam[:, None] ** 2,
         velocity=data.velocity / lam[:, None, None, None, None],
-        params=params,
+        scalars=scalars,
     )
 
 
 FLOW_GROUPS = {"translation": translate, "rotation": rotate, "galilean_boost": boost, "scaling": scale}
+CHECK_ARGUMENTS = {  # group parameters at which each map is compared with the derived exponential
+    "translation": torch.tensor([[0.3, -1.2], [2.0, 0.5]], dtype=torch.float64),
+    "rotation": torch.tensor([0.4, -2.5], dtype=torch.float64),
+    "galilean_boost": torch.tensor([[0.3, -0.2], [-1.0, 0.7]], dtype=torch.float64),
+    "scaling": torch.tensor([0.3, -0.5], dtype=torch.float64),
+}
 
 
 def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torch.Tensor:
@@ -163,20 +178,48 @@ def vorticity_residual(data: FlowTrajectories, nu: float | torch.Tensor) -> torc
     return residual[trim].flatten(1).norm(dim=1) / w_t[trim].flatten(1).norm(dim=1).clamp_min(1e-300)
 
 
+def verify_group(group: str, system: str, transform=None) -> None:
+    """Check the map ``transform`` (default: ``FLOW_GROUPS[group]``) against the derived algebra of ``system``.
+
+    Applied to a few random values at :data:`CHECK_ARGUMENTS`, it must agree with the exact
+    exponential of the derived generators (:func:`~symmetries.flow_algebra.check_against_derived`).
+    """
+    gen = torch.Generator().manual_seed(0)
+    arguments = CHECK_ARGUMENTS[group]
+    b = arguments.shape[0]
+    grid = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
+    data = FlowTrajectories.on_grid(
+        torch.randn(b, 2, 2, 3, 3, generator=gen, dtype=torch.float64),
+        {"smoke": torch.rand(b, 2, 3, 3, generator=gen, dtype=torch.float64)},
+        grid,
+        grid + 1,
+        torch.tensor([0.25, 0.75]),
+    )
+    check_against_derived(group, system, arguments, data, (transform or FLOW_GROUPS[group])(data, arguments))
+
+
 @dataclass
 class FlowAugmentation:
     """Random flow symmetries per sample, composed in the configured order.
 
     ``strengths[g] = s``: translation and boost components ``~ U(-s, s)``, rotation angle
     ``~ U(-s, s)`` radians, log-scale ``~ U(-s, s)``; drawn from ``(seed, sample id)`` only.
+    ``system``: the equations the data solves (``ns2d-buoyancy`` for smoke, ``ns2d``); each group
+    must be in its derived algebra and agree with the exponentiated generators, or is refused.
     """
 
     strengths: dict[str, float]
+    system: str = "ns2d-buoyancy"
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.strengths) - set(FLOW_GROUPS))
         if unknown:
             raise ValueError(f"unknown flow group(s) {unknown}; available: {sorted(FLOW_GROUPS)}")
+        derived = flow_generators(self.system)
+        for name in self.strengths:
+            if isinstance(derived[name], str):
+                raise ValueError(f"flow group {name!r} refused: {derived[name]}")
+            verify_group(name, self.system)
 
     def __call__(self, data: FlowTrajectories, seed: int, ids: torch.Tensor) -> FlowTrajectories:
         for stream, (name, s) in enumerate(self.strengths.items()):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from .cache import cache_dir, read_entry, write_entry
 from .derive import Family, Generator, derive
 from .errors import OutsideMethodError
 from .exponentiate import GroupElement, commutator_table, eps, exponentiate
@@ -19,15 +17,8 @@ from .jets import EvolutionEquation, t, u, x
 from .safe_parse import CALCULUS, CONSTANTS, FUNCTIONS, parse_expression
 
 FORMAT = 1  # bump when the derivation or the layout changes: old cache entries are then ignored
-MAX_ENTRY_BYTES = 1 << 20  # far above any derived algebra; a bigger file is not read
 GENERATOR_KEYS = ("tau", "xi", "phi")
 LAYOUT = {"equation", "evolution_form", "parameters", "generators", "groups", "commutators", "infinite_families"}
-
-
-def cache_dir() -> Path:
-    """``$PDEJEPA_CACHE_DIR/symmetries`` or ``~/.cache/pdejepa/symmetries``."""
-    root = os.environ.get("PDEJEPA_CACHE_DIR") or Path.home() / ".cache" / "pdejepa"
-    return Path(root) / "symmetries"
 
 
 def _text(expr: sp.Expr) -> str:
@@ -77,22 +68,14 @@ def symmetries_of(text: str, use_cache: bool = True) -> dict[str, Any]:
             return cached
     data = describe(text)
     if use_cache and _is_valid(data, eq):  # never cache what would not read back
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
-            json.dump(data, f, indent=1)
-        os.replace(f.name, path)  # never a half-written entry under the final name
+        write_entry(path, data)
     return data
 
 
 def _read_entry(path: Path, eq: EvolutionEquation) -> dict[str, Any] | None:
     """The valid cache entry at ``path``, or None (missing, damaged, oversized or invalid: recompute)."""
-    try:
-        if path.stat().st_size > MAX_ENTRY_BYTES:
-            return None
-        data = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):  # ValueError covers bad JSON and bad UTF-8
-        return None
-    return data if _is_valid(data, eq) else None
+    data = read_entry(path)
+    return data if data is not None and _is_valid(data, eq) else None
 
 
 def _is_record(obj: Any, strings: tuple[str, ...], lists: tuple[str, ...] = ()) -> bool:

@@ -35,6 +35,8 @@ class FlowViewMaker:
         max_start: latest first frame of a view (:func:`window_starts`); None: anywhere.
         video: return a video ``(batch, 7, frames, y, x)`` (per frame: smoke, velocity, coordinates and
             gravity; for ViT tubelets) instead of frames stacked as channels.
+        system: the equations the flows solve, whose derived algebra the groups must belong to
+            (``ns2d-buoyancy``: smoke; rotations are refused there, gravity breaks them).
     """
 
     strengths: dict[str, float]
@@ -43,13 +45,14 @@ class FlowViewMaker:
     y: tuple[float, ...]
     max_start: int | None = None
     video: bool = False
+    system: str = "ns2d-buoyancy"
     augmentation: FlowAugmentation | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         if len(self.window) != 1 or self.window[0] < 1:
             raise ValueError(f"a flow window is (frames,) with frames >= 1, got {self.window}")
         if self.strengths:
-            self.augmentation = FlowAugmentation(dict(self.strengths))
+            self.augmentation = FlowAugmentation(dict(self.strengths), system=self.system)
 
         def spacing(c):  # box side from cell centres
             return (c[-1] - c[0]) * len(c) / max(len(c) - 1, 1)

@@ -97,7 +97,7 @@ def test_flow_views_stack_fields_and_coordinates_per_frame(smoke):
         x, y = f["x"][:].tolist(), f["y"][:].tolist()
         vx = torch.from_numpy(f["vx"][2].astype(np.float32))
     batch = collate([ds[i] for i in range(5)])
-    maker = FlowViewMaker({"translation": 4.0, "rotation": 0.5, "galilean_boost": 0.1}, (3,), x, y)
+    maker = FlowViewMaker({"translation": 4.0, "rotation": 0.5, "galilean_boost": 0.1}, (3,), x, y, system="ns2d")
     a = maker(batch, seed=1)
     assert a.shape == (5, maker.channels, 16, 16) == (5, 17, 16, 16)
     torch.testing.assert_close(maker(collate([ds[i] for i in (3, 4)]), seed=1), a[3:], rtol=0, atol=1e-6)
@@ -111,7 +111,7 @@ def test_flow_views_stack_fields_and_coordinates_per_frame(smoke):
         return v[:, 5 * k + 1] ** 2 + v[:, 5 * k + 2] ** 2
 
     still = FlowViewMaker({}, (6,), x, y)(batch, seed=0, augment=False)
-    turned = FlowViewMaker({"rotation": 0.5}, (6,), x, y)(batch, seed=1)  # the whole record: no time shift
+    turned = FlowViewMaker({"rotation": 0.5}, (6,), x, y, system="ns2d")(batch, seed=1)  # whole record: no time shift
     torch.testing.assert_close(speed(turned, 4), speed(still, 4))  # rotation turns vectors, keeps their length
     with pytest.raises(ValueError, match="frames"):
         FlowViewMaker({}, (7,), x, y)(batch, seed=0)
@@ -127,8 +127,8 @@ def test_flow_videos_hold_the_stacked_views_channels_frame_by_frame(smoke):
         x, y = f["x"][:].tolist(), f["y"][:].tolist()
     batch = collate([ds[i] for i in range(4)])
     strengths = {"translation": 4.0, "rotation": 0.5}
-    stacked = FlowViewMaker(strengths, (3,), x, y)(batch, seed=5)
-    video_maker = FlowViewMaker(strengths, (3,), x, y, video=True)
+    stacked = FlowViewMaker(strengths, (3,), x, y, system="ns2d")(batch, seed=5)
+    video_maker = FlowViewMaker(strengths, (3,), x, y, video=True, system="ns2d")
     video = video_maker(batch, seed=5)
     assert video.shape == (4, video_maker.channels, 3, 16, 16) == (4, 7, 3, 16, 16)
     for k in range(3):  # same draw: frame k's smoke, velocity, coordinates; gravity on every frame

@@ -123,5 +123,5 @@ def test_jobs_keep_their_own_config_files_and_checkpoints_carry_the_encoder_sign
 def test_an_empty_mapping_clears_an_open_field():
     cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", ["pretrain.strengths={}"])
     assert cfg.pretrain.strengths == {}
-    cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", ["pretrain.strengths.rotation=0.1"])
-    assert cfg.pretrain.strengths == {"translation": 4.0, "rotation": 0.1, "galilean_boost": 0.1}
+    cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", ["pretrain.strengths.scaling=0.1"])
+    assert cfg.pretrain.strengths == {"translation": 4.0, "galilean_boost": 0.1, "scaling": 0.1}

@@ -61,11 +61,14 @@ def test_group_actions_on_carried_quantities(taylor_green):
     turned = rotate(taylor_green, theta)
     torch.testing.assert_close(turned.gravity[0], torch.tensor([-1.0, 0.0], dtype=torch.float64))  # gravity turns too
     torch.testing.assert_close(turned.scalars["tracer"], taylor_green.scalars["tracer"])  # scalars keep their values
-    scaled = scale(taylor_green, torch.log(torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)))
+    lam = torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)
+    with_smoke = replace(taylor_green, scalars={**taylor_green.scalars, "smoke": taylor_green.scalars["tracer"]})
+    scaled = scale(with_smoke, torch.log(lam))
+    torch.testing.assert_close(scaled.params["buoyancy"], taylor_green.params["buoyancy"])  # the label stays
+    torch.testing.assert_close(scaled.scalars["smoke"], with_smoke.scalars["smoke"] / lam[:, None, None, None] ** 3)
     torch.testing.assert_close(
-        scaled.params["buoyancy"],
-        taylor_green.params["buoyancy"] / torch.tensor([8.0, 1.0, 0.125], dtype=torch.float64),
-    )
+        scaled.scalars["tracer"], with_smoke.scalars["tracer"]
+    )  # a passive scalar keeps its values
     torch.testing.assert_close(scaled.times[0], taylor_green.times[0] * 4)
     back = rotate(rotate(taylor_green, theta), -theta)
     torch.testing.assert_close(back.velocity, taylor_green.velocity)
@@ -74,7 +77,7 @@ def test_group_actions_on_carried_quantities(taylor_green):
 def test_flow_augmentation_is_per_sample_and_refuses_unknown_groups(taylor_green):
     from symmetries.flow import FlowAugmentation
 
-    aug = FlowAugmentation({"rotation": math.pi, "translation": 3.0, "scaling": 0.3})
+    aug = FlowAugmentation({"rotation": math.pi, "translation": 3.0, "scaling": 0.3}, system="ns2d")
     ids = torch.tensor([4, 5, 6])
     whole = aug(taylor_green, seed=0, ids=ids)
     torch.testing.assert_close(
@@ -95,3 +98,44 @@ def test_flow_augmentation_is_per_sample_and_refuses_unknown_groups(taylor_green
     torch.testing.assert_close(part.coords, whole.coords[1:])
     with pytest.raises(ValueError, match="available"):
         FlowAugmentation({"shear": 1.0})
+
+
+@pytest.mark.parametrize("system", ["ns2d", "ns2d-buoyancy"])
+def test_hand_written_maps_are_the_exponentials_of_the_derived_generators(system):
+    from symmetries.flow import verify_group
+    from symmetries.flow_algebra import flow_generators
+
+    derived = flow_generators(system)
+    for group in FLOW_GROUPS:
+        if isinstance(derived[group], str):
+            assert group == "rotation" and system == "ns2d-buoyancy"
+            continue
+        verify_group(group, system)
+
+
+def test_a_map_that_disagrees_with_the_derivation_is_caught():
+    from symmetries.flow import verify_group
+
+    def old_scaling(data, log_scale):  # the buoyancy scaled instead of the smoke: not exp of the derived generator
+        lam = torch.exp(log_scale)
+        params = {"buoyancy": torch.ones_like(lam) / lam**3}
+        return replace(scale(replace(data, scalars={}), log_scale), scalars=data.scalars, params=params)
+
+    with pytest.raises(AssertionError, match="disagree on s"):
+        verify_group("scaling", "ns2d-buoyancy", old_scaling)
+
+    def rotation_without_velocity(data, theta):
+        return replace(rotate(data, theta), velocity=data.velocity)
+
+    with pytest.raises(AssertionError, match="disagree on u"):
+        verify_group("rotation", "ns2d", rotation_without_velocity)
+
+
+def test_groups_the_derivation_lacks_are_refused_with_the_reason():
+    from symmetries.flow import FlowAugmentation
+
+    with pytest.raises(ValueError, match="rotation.*symmetry of ns2d but not of ns2d-buoyancy.*gravity"):
+        FlowAugmentation({"rotation": 0.5, "translation": 1.0})
+    FlowAugmentation({"translation": 1.0, "galilean_boost": 0.1, "scaling": 0.2})  # all in the smoke algebra
+    with pytest.raises(ValueError, match="unknown flow system"):
+        FlowAugmentation({"translation": 1.0}, system="euler")
