@@ -139,3 +139,45 @@ def test_groups_the_derivation_lacks_are_refused_with_the_reason():
     FlowAugmentation({"translation": 1.0, "galilean_boost": 0.1, "scaling": 0.2})  # all in the smoke algebra
     with pytest.raises(ValueError, match="unknown flow system"):
         FlowAugmentation({"translation": 1.0}, system="euler")
+
+
+@pytest.fixture(scope="module")
+def smoke_trajectories() -> tuple[FlowTrajectories, torch.Tensor]:
+    """Two trajectories of the smoke solver (32 x 32 cells, 8 frames), in float64."""
+    import numpy as np
+
+    from solvers.ns2d import BuoyancyConfig, SmokePlume, draw_inputs
+    from solvers.ns2d.recipe import BuoyancyRecipe
+
+    cfg = BuoyancyConfig.default(nx=32, ny=32, nt=8, skip_nt=2)
+    params, draws = draw_inputs(cfg, 0, np.arange(2))
+    s0 = BuoyancyRecipe(cfg).initial_smoke(draws, torch.device("cpu"))
+    buoyancy, nu = (torch.as_tensor(params[k], dtype=torch.float64) for k in ("buoyancy", "nu"))
+    run = SmokePlume(cfg.grid, cfg.dt).run(s0, buoyancy, nu, cfg.nt, cfg.substeps, cfg.skip_nt)
+    x = (torch.arange(cfg.nx, dtype=torch.float64) + 0.5) * cfg.grid.hx
+    y = (torch.arange(cfg.ny, dtype=torch.float64) + 0.5) * cfg.grid.hy
+    times = torch.as_tensor(cfg.output_times(), dtype=torch.float64)
+    velocity = torch.stack([run.vx, run.vy], 2).to(torch.float64)
+    smoke = {"smoke": run.smoke.to(torch.float64)}
+    data = FlowTrajectories.on_grid(velocity, smoke, x, y, times, {"buoyancy": buoyancy})
+    return data, nu
+
+
+def test_derived_groups_keep_the_residual_of_solver_trajectories(smoke_trajectories):
+    """Each group of the smoke algebra maps the solver's flows to flows with the image of their residual."""
+    from symmetries.flow import FlowAugmentation
+    from symmetries.flow_algebra import flow_generators
+
+    data, nu = smoke_trajectories
+    base = vorticity_residual(data, nu)
+    assert torch.isfinite(base).all() and base.max() < 1.0  # the solver's flow, to its discretisation error
+    groups = [g for g, found in flow_generators("ns2d-buoyancy").items() if not isinstance(found, str)]
+    assert sorted(groups) == ["galilean_boost", "scaling", "translation"]
+    arguments = {g: ARGUMENTS[g][:2] for g in groups}
+    for group in groups:
+        image = FLOW_GROUPS[group](data, arguments[group])
+        torch.testing.assert_close(vorticity_residual(image, nu), base, rtol=1e-8, atol=1e-12)
+    combined = FlowAugmentation({"translation": 4.0, "galilean_boost": 0.1, "scaling": 0.3})(data, 0, torch.arange(2))
+    torch.testing.assert_close(vorticity_residual(combined, nu), base, rtol=1e-8, atol=1e-12)
+    wrong = replace(scale(data, torch.tensor([0.3, -0.2])), scalars=data.scalars)  # smoke left unscaled
+    assert (vorticity_residual(wrong, nu) - base).abs().max() > 1e-3
