@@ -147,7 +147,8 @@ def timestep(
     progress: bool = True,
 ) -> list[dict]:
     """FNO steppers conditioned on nothing, on the frozen representation of ``ckpt`` and on the true
-    parameter; writes ``timestep.md``, ``timestep.json`` and plots to ``out``."""
+    parameter (``timestep.variants``); writes ``timestep.md``, ``timestep.json`` and plots (for smoke flows,
+    the rollout diagnostics and filmstrips) to ``out``."""
     exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
     with run_lock(out):
         rows = run_timestepping(exp, ckpt, out)

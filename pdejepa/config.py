@@ -18,16 +18,19 @@ import yaml
 from .checks import MAX_SEED, check_budgets, check_seeds, check_strengths
 from .files import write_atomic
 from .schema import Rules, as_plain, build
+from .yaml_io import parse_value, read_yaml
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "pretrain.method": ("vicreg", "jepa", "dynamics"),
     "pretrain.jepa.loss": ("smooth_l1", "l1"),
     "regress.head": ("linear", "mlp"),
     "timestep.conditioning": ("film", "channels"),
+    "timestep.code_window": ("context", "other"),
 }
 MEMBERS: dict[str, tuple[str, ...]] = {  # list fields: a non-empty list of distinct entries from these
     "regress.methods": ("ssl_frozen", "supervised", "random_frozen"),
     "probe.probes": ("attentive", "linear"),
+    "timestep.variants": ("none", "ssl", "oracle"),
 }
 RULES = Rules(
     choices=CHOICES,
@@ -146,6 +149,13 @@ class ProbeConfig:
 
 @dataclass(frozen=True)
 class TimestepConfig:
+    """FNO steppers, ``history`` frames -> next ``horizon``, on cells ``pool`` times larger per dimension.
+    Regularisers of the ``ssl`` code (off by default; ``none`` and ``oracle`` never change): ``code_dims``, a
+    learned linear bottleneck, or with ``code_pca`` the first principal components of the frozen training codes;
+    Gaussian ``code_noise`` (std) and ``code_dropout`` (probability) on the standardised code in training;
+    ``film_weight_decay`` of the conditioning layers (None: ``1e-4`` as every weight); ``code_window: other``
+    conditions each training pair on the code of a window of its trajectory that shares no frame with it."""
+
     history: int = 1
     horizon: int = 5
     modes: int = 16
@@ -156,6 +166,20 @@ class TimestepConfig:
     batch_size: int = 64
     lr: float = 2e-3
     seeds: tuple[int, ...] = (0, 1, 2)
+    variants: tuple[str, ...] = ("none", "ssl", "oracle")
+    pool: int = 1
+    code_dims: int | None = None
+    code_pca: bool = False
+    code_noise: float = 0.0
+    code_dropout: float = 0.0
+    film_weight_decay: float | None = None
+    code_window: str = "context"
+
+    def __post_init__(self) -> None:
+        if self.code_pca and self.code_dims is None:
+            raise ValueError("timestep.code_pca needs timestep.code_dims (how many principal components), got none")
+        if not self.code_dropout < 1:
+            raise ValueError(f"timestep.code_dropout must be a probability in [0, 1), got {self.code_dropout!r}")
 
 
 @dataclass(frozen=True)
@@ -191,25 +215,6 @@ def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -
         else:
             out[key] = value
     return out
-
-
-def read_yaml(path: str | Path) -> Any:
-    """A YAML file's content; a missing file or bad YAML is a ValueError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file {path} does not exist")
-    try:
-        return yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid YAML: {' '.join(str(err).split())}") from None
-
-
-def parse_value(text: str, key: str) -> Any:
-    """An override's value read as YAML (``5``, ``[1, 2]``, ``{nx: 64}``)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ValueError(f"override {key}={text!r} is not a YAML value: {' '.join(str(err).split())}") from None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:

@@ -10,11 +10,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from .checkpoint import SignatureInCheckpoint, read_checkpoint
-from .config import as_plain, read_yaml, save_config
+from .config import as_plain, save_config
 from .encoders import encoder_signature
 from .experiment import Experiment
 from .train import CollapseMonitor, Throughput
 from .train.trainer import quiet_trainer
+from .yaml_io import read_yaml
 
 RESUME_FREE = ("epochs", "accelerator", "devices", "num_nodes", "num_workers")  # a resume may train longer or elsewhere
 

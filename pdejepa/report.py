@@ -9,6 +9,7 @@ import torch
 
 from solvers.figures import pyplot, save_figure
 
+from .flow_report import flow_table
 from .steppers import VARIANTS
 from .steppers.module import TimeStepping
 
@@ -67,7 +68,8 @@ def probe_table(rows: list[dict], chance: float) -> str:
 
 
 def timestep_table(rows: list[dict]) -> str:
-    """Markdown: one-step, mean rollout and final-frame rollout NMSE, mean +- std over seeds."""
+    """Markdown: one-step, mean rollout and final-frame rollout NMSE, mean +- std over seeds; for flows the
+    rollout diagnostics (:func:`~pdejepa.flow_report.flow_table`) follow."""
     lines = [
         "| conditioning | one-step NMSE | rollout NMSE (mean over frames) | rollout NMSE (last frame) |",
         "|---|---|---|---|",
@@ -77,11 +79,15 @@ def timestep_table(rows: list[dict]) -> str:
         cells = [np.array([r[key] for r in sel]) for key in ("one_step_nmse", "rollout_nmse_mean")]
         cells.append(np.array([r["rollout_nmse"][-1] for r in sel]))
         lines.append(f"| {v} | " + " | ".join(f"{c.mean():.3e} +- {c.std():.1e}" for c in cells) + " |")
-    return "\n".join(lines)
+    table = "\n".join(lines)
+    return table + "\n\n" + flow_table(rows) if all("rel_l2_smoke" in r for r in rows) else table
 
 
-def gap_closed(rows: list[dict]) -> tuple[float, float]:
-    """(reduction of mean rollout NMSE by ssl vs none, fraction of the none-to-oracle gap ssl closes)."""
+def gap_closed(rows: list[dict]) -> tuple[float, float] | None:
+    """(reduction of mean rollout NMSE by ssl vs none, fraction of the none-to-oracle gap ssl closes); None
+    unless the rows hold all three variants."""
+    if not set(VARIANTS) <= {r["variant"] for r in rows}:
+        return None
     mean = {v: np.mean([r["rollout_nmse_mean"] for r in rows if r["variant"] == v]) for v in VARIANTS}
     return 1 - mean["ssl"] / mean["none"], (mean["none"] - mean["ssl"]) / max(mean["none"] - mean["oracle"], 1e-30)
 
@@ -90,7 +96,7 @@ def plot_timestep(rows: list[dict], out: Path) -> Path:
     """NMSE against the rollout horizon, mean +- std over seeds, per conditioning."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
-    for v in VARIANTS:
+    for v in dict.fromkeys(r["variant"] for r in rows):
         curves = np.array([r["rollout_nmse"] for r in rows if r["variant"] == v])
         x = np.arange(1, curves.shape[1] + 1)
         ax.plot(x, curves.mean(0), label=v)
@@ -103,26 +109,18 @@ def plot_timestep(rows: list[dict], out: Path) -> Path:
 
 
 def plot_rollouts(u: torch.Tensor, z: dict[str, torch.Tensor], models: dict[str, TimeStepping], out: Path) -> Path:
-    """Space-time images of one test trajectory ``u`` ``(1, time, fields, *space)`` (first field;
-    the middle row of each frame in 2D) and each stepper's rollout from its first frames."""
+    """Space-time images of one test trajectory ``u`` ``(1, time, fields, x)`` (first field) and each
+    stepper's rollout from its first frames."""
     plt = pyplot()
     fig, axes = plt.subplots(
         1, 1 + len(models), figsize=(3 * (1 + len(models)), 3), constrained_layout=True, sharey=True
     )
     history = next(iter(models.values())).hparams.history
-    steps, fields = u.shape[1] - history, u.shape[2]
     images = [("truth", u[0, history:, 0])]
-    for v, module in models.items():
-        module.eval()
-        zz = z[v] if v != "none" else None
-        pred = module.model.rollout(
-            u[:, :history].flatten(1, 2).to(module.device), steps * fields, None if zz is None else zz.to(module.device)
-        )
-        images.append((v, pred.cpu().view(1, steps, fields, *u.shape[3:])[0, :, 0]))
+    images += [(v, module.rollout(u, z[v])[0, :, 0]) for v, module in models.items()]
     lim = float(images[0][1].abs().max())
     for ax, (name, img) in zip(axes, images):
-        frame = img if img.ndim == 2 else img[:, img.shape[1] // 2]
-        ax.imshow(frame.numpy(), aspect="auto", origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.imshow(img.numpy(), aspect="auto", origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_title(name)
         ax.set_xlabel("x (points)")
     axes[0].set_ylabel("frames after the context window")

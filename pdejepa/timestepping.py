@@ -1,11 +1,13 @@
 """The time-stepping job: FNO steppers conditioned on the frozen representation of an earlier window.
 
-Each trajectory is split in two: its first ``pretrain.window[0]`` frames are the context the
-frozen encoder sees (the same un-augmented view as the regression probe); the stepper works
-on the frames after it. Three steppers are trained per seed, identical but for ``z``:
-``none`` (unconditioned), ``ssl`` (the standardised representation of the context window) and
-``oracle`` (the standardised true parameter, the upper bound), the last two through
-``timestep.conditioning`` (``film`` or ``channels``).
+Each trajectory is split in two: its first ``pretrain.window[0]`` frames are the context the frozen
+encoder sees (the same un-augmented view as the regression probe); the stepper works on the frames
+after it (a 1D field, or a 2D flow's smoke, vx and vy side by side as channels), on cells
+``timestep.pool`` times larger per dimension. The steppers of ``timestep.variants`` are trained per seed,
+identical but for ``z``: ``none`` (unconditioned), ``ssl`` (the standardised representation of the
+context window, with the ``timestep.code_*`` regularisers) and ``oracle`` (the standardised true
+parameter, the upper bound), the last two through ``timestep.conditioning`` (``film`` or ``channels``).
+Flows are also judged by their physics (:class:`~pdejepa.eval.flows.FlowDiagnostics`).
 """
 
 from __future__ import annotations
@@ -18,83 +20,105 @@ import torch
 from torch.utils.data import DataLoader
 
 from .checks import check_batch
-from .config import save_config
-from .files import save_state, write_atomic
-from .data import collate
-from .encoders import load_encoder
-from .eval.regression import encode
+from .codes import Codes, conditioning
+from .config import TimestepConfig, save_config
+from .data.restrict import restrict_flow
+from .eval.flows import FlowDiagnostics
 from .experiment import Experiment
+from .files import save_state, write_atomic
+from .flow_report import plot_filmstrips
 from .report import plot_rollouts, plot_timestep
-from .steppers import VARIANTS
-from .steppers.module import FramePairs, TimeStepping
+from .steppers.module import TimeStepping
+from .steppers.pairs import FramePairs
+from .train.dynamics_module import coarsen
 from .train.trainer import quiet_trainer
 
 
-def fields_after(ds, start: int) -> torch.Tensor:
-    """Every trajectory's frames from ``start`` on, in memory: ``(N, time, fields, *space)``."""
+def fields_after(ds, start: int, pool: int = 1, flow: bool = False) -> torch.Tensor:
+    """Every trajectory's frames from ``start`` on, in memory, on cells ``pool`` times larger per dimension
+    (a flow by :func:`~pdejepa.data.restrict.restrict_flow`, other fields by block means):
+    ``(N, time, fields, *space)``."""
     u = torch.stack([ds[i]["u"][start:] for i in range(len(ds))])
-    return u if u.ndim == 5 else u[:, :, None]
+    u = u if u.ndim == 5 else u[:, :, None]
+    if any(n % pool for n in u.shape[3:]):
+        raise ValueError(f"timestep.pool={pool} must divide the grid's {' x '.join(map(str, u.shape[3:]))} cells")
+    if pool == 1:
+        return u
+    return restrict_flow(u, pool) if flow else coarsen(u.flatten(0, 1), pool).unflatten(0, u.shape[:2])
 
 
-def conditioning(exp: Experiment, ckpt: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Per variant, the train and test ``z``: standardised with the training set's statistics."""
-    views = exp.view_maker(augment=False)
-    encoder = load_encoder(exp, ckpt, 0)
-    h, y = [], []
-    for path in exp.files:
-        loader = DataLoader(exp.dataset(path), batch_size=128, collate_fn=collate)
-        hz, yz = encode(encoder, loader, views, progress=exp.progress)
-        h.append(hz.float())
-        y.append((torch.log(yz) if exp.config.data.log_label else yz).float()[:, None])
-    out = {"none": (torch.zeros(len(h[0]), 0), torch.zeros(len(h[1]), 0))}
-    for name, (train, test) in (("ssl", h), ("oracle", y)):
-        mean, std = train.mean(0), train.std(0).clamp_min(1e-6)
-        out[name] = ((train - mean) / std, (test - mean) / std)
-    return out
+def pooled(centres: list[float], pool: int) -> list[float]:
+    """Centres of blocks of ``pool`` cells, from the cells' centres."""
+    return torch.tensor(centres, dtype=torch.float64).view(-1, pool).mean(1).tolist()
+
+
+def regularisers(t: TimestepConfig, variant: str) -> dict:
+    """The code's regularisers as :class:`TimeStepping` takes them: the ``ssl`` stepper's only."""
+    if variant != "ssl":
+        return {}
+    dims = None if t.code_pca else t.code_dims  # principal components are taken before the stepper
+    return {
+        "code_dims": dims,
+        "code_noise": t.code_noise,
+        "code_dropout": t.code_dropout,
+        "film_weight_decay": t.film_weight_decay,
+    }
+
+
+def train_stepper(exp: Experiment, variant: str, seed: int, u: torch.Tensor, codes: Codes) -> TimeStepping:
+    """The ``variant`` stepper fitted to the pairs of ``u`` ``(N, time, fields, *space)`` from ``seed``."""
+    t = exp.config.timestep
+    z = codes.train[variant]
+    L.seed_everything(seed, verbose=False)
+    module = TimeStepping(
+        n_modes=(t.modes,) * (u.ndim - 3),
+        fields=u.shape[2],
+        history=t.history,
+        horizon=t.horizon,
+        hidden=t.hidden,
+        n_layers=t.layers,
+        conditioning="none" if variant == "none" else t.conditioning,
+        cond_dim=z.shape[-1],
+        lr=t.lr,
+        seed=seed,
+        **regularisers(t, variant),
+    )
+    windows = (codes.starts, codes.length) if z.ndim == 3 else ()
+    loader = DataLoader(
+        FramePairs(u, z, t.history, t.horizon, *windows),
+        batch_size=t.batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    quiet_trainer(progress=exp.progress, max_steps=t.steps, accelerator="auto", devices=1).fit(module, loader)
+    return module
 
 
 def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
-    """Train and evaluate the three steppers per seed; rows of one-step and rollout NMSE.
+    """Train and evaluate the steppers of ``timestep.variants`` per seed; rows of one-step and rollout NMSE
+    (and, for flows, the rollout diagnostics per frame).
 
-    Writes ``timestep.json``, ``rollout_nmse.png``, ``rollouts.png`` and the first seed's
-    steppers (``stepper_VARIANT.pt``, weights only) to ``out``.
+    Writes ``timestep.json``, ``rollout_nmse.png``, ``rollouts.png`` (1D) or ``filmstrip_FIELD.png`` (flows)
+    and the first seed's steppers (``stepper_VARIANT.pt``, weights only) to ``out``.
     """
     t, progress = exp.config.timestep, exp.progress
-    files = exp.files
     save_config(exp.config, out, "timestep_config.yaml")
     context = exp.config.pretrain.window[0]
-    u_train, u_test = (fields_after(exp.dataset(path), context) for path in files)
+    test_set = exp.dataset(exp.files[1])
+    u_train, u_test = (fields_after(exp.dataset(path), context, t.pool, exp.is_flow) for path in exp.files)
     pairs = len(FramePairs(u_train, torch.zeros(len(u_train), 0), t.history, t.horizon))
     check_batch("timestep.batch_size", t.batch_size, pairs)
-    z = conditioning(exp, ckpt)
-    n_modes = (t.modes,) * (2 if exp.is_flow else 1)
+    codes = conditioning(exp, ckpt)
+    grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()} if exp.is_flow else None
+    diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
     rows, first = [], {}
     for seed in t.seeds:
-        for variant in VARIANTS:
-            z_train, z_test = z[variant]
-            L.seed_everything(seed, verbose=False)
-            module = TimeStepping(
-                n_modes=n_modes,
-                fields=u_train.shape[2],
-                history=t.history,
-                horizon=t.horizon,
-                hidden=t.hidden,
-                n_layers=t.layers,
-                conditioning="none" if variant == "none" else t.conditioning,
-                cond_dim=z_train.shape[1],
-                lr=t.lr,
-            )
-            loader = DataLoader(
-                FramePairs(u_train, z_train, t.history, t.horizon),
-                batch_size=t.batch_size,
-                shuffle=True,
-                drop_last=True,
-                generator=torch.Generator().manual_seed(seed),
-            )
-            quiet_trainer(progress=progress, max_steps=t.steps, accelerator="auto", devices=1).fit(module, loader)
-            metrics = module.evaluate(u_test, z_test)
+        for variant in t.variants:
+            module = train_stepper(exp, variant, seed, u_train, codes)
+            metrics = module.evaluate(u_test, codes.test[variant], diagnostics=diagnostics)
             rows.append({"variant": variant, "seed": seed, **metrics})
-            if variant == VARIANTS[-1] or progress:
+            if variant == t.variants[-1] or progress:
                 print(
                     f"  {variant:7s} seed {seed}: one-step NMSE {metrics['one_step_nmse']:.2e}, "
                     f"rollout NMSE {metrics['rollout_nmse_mean']:.2e}",
@@ -105,5 +129,14 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                 first[variant] = module
     write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
     plot_timestep(rows, out)
-    plot_rollouts(u_test[:1], {v: z[v][1][:1] for v in VARIANTS}, first, out)
+    sample = {v: codes.test[v][:1] for v in t.variants}
+    if grid is None:
+        plot_rollouts(u_test[:1], sample, first, out)
+        return rows
+    t0, dt = test_set.meta[0]
+    times = [t0 + dt * (context + t.history + k) for k in range(u_test.shape[1] - t.history)]
+    label = exp.config.data.label
+    title = f"test sample 0, {label} = {test_set.label_values(label)[0]:.3f}"
+    rollouts = {v: m.rollout(u_test[:1], sample[v])[0] for v, m in first.items()}
+    plot_filmstrips(u_test[0, t.history :], rollouts, grid["x"], grid["y"], times, title, out)
     return rows

@@ -99,12 +99,13 @@ def run_job(args: argparse.Namespace) -> int:
     if args.command == "regress":
         print(f"plot: {args.out / 'regression.png'}")
     if args.command == "timestep":
-        cut, closed = gap_closed(rows)
-        print(
-            f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% and closes {100 * closed:.0f}% of the gap "
-            "to the oracle"
-        )
-        print(f"plots: {args.out / 'rollout_nmse.png'}, {args.out / 'rollouts.png'}")
+        gap = gap_closed(rows)
+        if gap is not None:
+            print(
+                f"SSL conditioning cuts mean rollout NMSE by {100 * gap[0]:.1f}% and closes {100 * gap[1]:.0f}% of "
+                "the gap to the oracle"
+            )
+        print("plots: " + ", ".join(str(p) for p in sorted(args.out.glob("*.png"))))
     return 0
 
 

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import lightning as L
 import torch
-from torch.utils.data import Dataset
 
+from .code import perturb, pick_window
+from .pairs import FramePairs
 from .stepper import ConditionedFNO
 
-
-class FramePairs(Dataset):
-    """Every ``(history frames -> next horizon frames)`` pair of every trajectory, with its ``z``.
-
-    u: ``(N, time, fields, *space)``; z: ``(N, cond_dim)`` (``(N, 0)`` for none). Items are
-    ``(x, y, z)`` with ``x`` ``(history * fields, *space)`` and ``y`` ``(horizon * fields, *space)``.
-    """
-
-    def __init__(self, u: torch.Tensor, z: torch.Tensor, history: int, horizon: int) -> None:
-        n, nt = u.shape[:2]
-        self.per = nt - history - horizon + 1
-        if self.per < 1:
-            raise ValueError(f"{nt} frames cannot hold history {history} + horizon {horizon}")
-        self.u, self.z, self.history, self.horizon = u, z, history, horizon
-
-    def __len__(self) -> int:
-        return len(self.u) * self.per
-
-    def __getitem__(self, i: int):
-        k, t = divmod(i, self.per)
-        frames = self.u[k, t : t + self.history + self.horizon].flatten(0, 1)
-        split = self.history * self.u.shape[2]
-        return frames[:split], frames[split:], self.z[k]
+Diagnostics = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 
 def nmse(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -42,7 +23,11 @@ def nmse(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
 class TimeStepping(L.LightningModule):
     """A :class:`ConditionedFNO` trained with teacher forcing (MSE of the next ``horizon`` frames).
 
-    AdamW with a cosine-annealed learning rate over the run.
+    AdamW with a cosine-annealed learning rate over the run. Regularisers of the code ``z`` in training
+    (all off by default): ``code_noise`` and ``code_dropout`` (:func:`~.code.perturb`), a code drawn among
+    several windows when batches carry window codes (:func:`~.code.pick_window`), each from a generator
+    seeded with ``seed``; ``code_dims``, a learned bottleneck; ``film_weight_decay``, the weight decay of the
+    conditioning layers (None: ``weight_decay``, as every other weight).
     """
 
     def __init__(
@@ -58,53 +43,94 @@ class TimeStepping(L.LightningModule):
         cond_dim: int = 0,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
+        code_dims: int | None = None,
+        code_noise: float = 0.0,
+        code_dropout: float = 0.0,
+        film_weight_decay: float | None = None,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.fields = fields
         self.model = ConditionedFNO(
-            tuple(n_modes), history * fields, horizon * fields, hidden, n_layers, conditioning, cond_dim
+            tuple(n_modes),
+            history,
+            horizon,
+            hidden,
+            n_layers,
+            conditioning,
+            cond_dim,
+            fields=fields,
+            code_dims=code_dims,
         )
+        self.generator = torch.Generator().manual_seed(seed)
 
     def z_or_none(self, z: torch.Tensor) -> torch.Tensor | None:
         return z if self.hparams.conditioning != "none" else None
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        x, y, z = batch
+        x, y, z, *allowed = batch
+        if allowed:
+            z = pick_window(z, allowed[0], self.generator)
+        if self.hparams.conditioning != "none":
+            z = perturb(z, self.hparams.code_noise, self.hparams.code_dropout, self.generator)
         loss = torch.nn.functional.mse_loss(self.model(x, self.z_or_none(z)), y)
         self.log("train_mse", loss, prog_bar=True, batch_size=len(x))
         return loss
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        decay, film_decay = self.hparams.weight_decay, self.hparams.film_weight_decay
+        if film_decay is None:
+            params = self.parameters()
+        else:
+            own = {id(p) for m in self.model.conditioning_layers() for p in m.parameters()}
+            params = [
+                {"params": [p for p in self.parameters() if id(p) not in own]},
+                {"params": [p for p in self.parameters() if id(p) in own], "weight_decay": film_decay},
+            ]
+        opt = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=decay)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
             opt, T_max=max(1, int(self.trainer.estimated_stepping_batches))
         )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     @torch.no_grad()
-    def evaluate(self, u: torch.Tensor, z: torch.Tensor, batch_size: int = 128) -> dict[str, object]:
-        """One-step NMSE over every pair of ``u`` ``(N, time, fields, *space)``, and the rollout
-        NMSE per predicted frame from the first ``history`` frames to the end (mean over samples)."""
+    def rollout(self, u: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """From the first ``history`` frames of ``u`` ``(batch, time, fields, *space)`` to its end:
+        ``(batch, time - history, fields, *space)``, on ``u``'s device."""
         self.eval()
-        h, k = self.hparams.history, self.hparams.horizon
-        pairs = FramePairs(u, z, h, k)
+        h = self.hparams.history
+        start, zz = u[:, :h].to(self.device), self.z_or_none(z.to(self.device))
+        return self.model.rollout(start, u.shape[1] - h, zz).to(u.device)
+
+    @torch.no_grad()
+    def evaluate(
+        self, u: torch.Tensor, z: torch.Tensor, batch_size: int = 128, diagnostics: Diagnostics | None = None
+    ) -> dict[str, object]:
+        """One-step NMSE over every pair of ``u`` ``(N, time, fields, *space)``, and the rollout NMSE per
+        predicted frame from the first ``history`` frames to the end (mean over samples).
+
+        ``diagnostics(pred, true)`` of each chunk's rollout and truth ``(batch, steps, fields, *space)``
+        returns per-sample tensors ``(batch, ...)``: their means over samples join the result as lists.
+        """
+        self.eval()
+        pairs = FramePairs(u, z, self.hparams.history, self.hparams.horizon)
         one = []
         for i in range(0, len(pairs), batch_size):
             x, y, zz = (torch.stack(c) for c in zip(*(pairs[j] for j in range(i, min(i + batch_size, len(pairs))))))
             pred = self.model(x.to(self.device), self.z_or_none(zz.to(self.device))).cpu()
             one.append(nmse(pred[:, None], y[:, None])[:, 0])
-        steps = u.shape[1] - h
-        curves = []
+        curves, extra = [], {}
         for i in range(0, len(u), batch_size):
-            chunk, zz = u[i : i + batch_size], z[i : i + batch_size]
-            start = chunk[:, :h].flatten(1, 2).to(self.device)
-            pred = self.model.rollout(start, steps * self.fields, self.z_or_none(zz.to(self.device))).cpu()
-            pred = pred.view(len(chunk), steps, self.fields, *chunk.shape[3:])
-            curves.append(nmse(pred, chunk[:, h:]))
+            chunk = u[i : i + batch_size]
+            pred, true = self.rollout(chunk, z[i : i + batch_size]), chunk[:, self.hparams.history :]
+            curves.append(nmse(pred, true))
+            for name, value in (diagnostics(pred, true) if diagnostics else {}).items():
+                extra.setdefault(name, []).append(value)
         curve = torch.cat(curves).mean(0)
         return {
             "one_step_nmse": float(torch.cat(one).mean()),
             "rollout_nmse": curve.tolist(),
             "rollout_nmse_mean": float(curve.mean()),
+            **{name: torch.cat(values).mean(0).tolist() for name, values in extra.items()},
         }

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pdejepa.steppers import ConditionedFNO, FiLM
-from pdejepa.steppers.module import FramePairs, nmse
+from pdejepa.steppers.module import nmse
+from pdejepa.steppers.pairs import FramePairs
 
 
 @pytest.mark.parametrize("conditioning", ["film", "channels"])
@@ -82,11 +83,11 @@ def test_frame_pairs_and_rollout_line_up():
     torch.testing.assert_close(x, u[1, 1:3, 0])
     torch.testing.assert_close(y, u[1, 3:4, 0])
     model = ConditionedFNO((2,), history=2, horizon=3, hidden=4, n_layers=1)
-    start = torch.randn(2, 2, 4)
+    start = torch.randn(2, 2, 1, 4)
     roll = model.rollout(start, 5)
-    assert roll.shape == (2, 5, 4)
-    torch.testing.assert_close(roll[:, :3], model(start))
-    torch.testing.assert_close(roll[:, 3:], model(roll[:, 1:3])[:, :2])
+    assert roll.shape == (2, 5, 1, 4)
+    torch.testing.assert_close(roll[:, :3, 0], model(start[:, :, 0]))
+    torch.testing.assert_close(roll[:, 3:, 0], model(roll[:, 1:3, 0])[:, :2])
 
 
 def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
