@@ -4,16 +4,17 @@ Tasks (``--tasks``, several in one call share the process and print one report e
 
 * ``burgers`` (CPU-sized, about 21 min on 2 cores): configs/burgers_timestep.yaml. An FNO
   (neuraloperator) steps from one frame to the next five, with no conditioning, with the frozen
-  VICReg representation of the trajectory's first 32 frames (FiLM on every Fourier block), or with
-  the true viscosity (the oracle). Rollout NMSE against the horizon on held-out trajectories, mean
-  +- std over 3 seeds; the goal: SSL conditioning cuts the rollout NMSE by at least 10% against
-  none and closes at least half the gap to the oracle.
+  VICReg representation of the trajectory's first 32 frames (FiLM on every Fourier block, whose
+  layers get weight decay 1.0: ``timestep.film_weight_decay``), or with the true viscosity (the
+  oracle). Rollout NMSE against the horizon on held-out trajectories, mean +- std over 3 seeds;
+  the goals: SSL conditioning cuts the rollout NMSE by at least 50% against none, closes at least
+  80% of the gap to the oracle, and keeps the one-step NMSE at or below none's.
 * ``burgers-reg``: the same, once per regulariser of the SSL code (:data:`REGULARISERS`, chosen with
-  ``--regularisers``). The none and oracle steppers do not depend on them, so they are trained once
-  (with the plain ssl stepper, or taken from ``burgers`` in the same call) and each regulariser
-  trains only its ssl stepper (a third of the ``burgers`` time each). The goals: ssl's one-step NMSE
-  no worse than none's (mean over the seeds), rollout NMSE at least 50% below none's, and at least
-  80% of the gap to the oracle closed.
+  ``--regularisers``), starting from the plain ssl stepper (the config's own ``film_weight_decay``
+  cleared). The none and oracle steppers do not depend on them, so they are trained once (with the
+  plain ssl stepper) and each regulariser trains only its ssl stepper (a third of the ``burgers``
+  time each). The goals: ssl's one-step NMSE no worse than none's (mean over the seeds), rollout
+  NMSE at least 50% below none's, and at least 80% of the gap to the oracle closed.
 * ``ns`` (CPU-sized: data, pretraining and time-stepping sized for 40 min on 2 cores, from a short
   timed run; not yet run in full): 2D smoke buoyancy, configs/ns_timestep.yaml, on the encoder of
   configs/ns_dynamics.yaml. The stepper maps one state (smoke, vx, vy) to the next four on 32 x 32
@@ -61,6 +62,7 @@ TASKS = {  # task -> (pretraining config, time-stepping config)
     "burgers-reg": ("burgers_vicreg.yaml", "burgers_timestep.yaml"),
     "ns": ("ns_dynamics.yaml", "ns_timestep.yaml"),
 }
+PLAIN = ["timestep.film_weight_decay=null"]  # configs/burgers_timestep.yaml's regulariser, cleared for the comparison
 REGULARISERS = {  # name -> overrides of the ssl stepper (each measured against the plain ssl stepper)
     "bottleneck": ["timestep.code_dims=8"],
     "pca": ["timestep.code_dims=8", "timestep.code_pca=true"],
@@ -141,16 +143,20 @@ def run_task(task: str, args: argparse.Namespace, done: dict[str, list[dict]]) -
     begin = time.perf_counter()
     if task != "burgers-reg":
         rows = done[task] = pdejepa.timestep(cfg, ckpt, args.out / task, progress=False)
-        goals = (0.1, 0.5)
+        goals = (0.1, 0.5) if ns else (0.5, 0.8)
         lines = [describe(task, cfg), timestep_table(rows), gap_line(rows, *goals)]
+        if not ns and gap_closed(rows) is not None:
+            one_step = mean_of(rows, "ssl", "one_step_nmse") <= mean_of(rows, "none", "one_step_nmse")
+            lines.append(f"ssl one-step NMSE at or below none's (mean over seeds): {'yes' if one_step else 'no'}")
         if ns and gap_closed(rows) is not None:
             oracle = mean_of(rows, "oracle", "rollout_nmse_mean") < mean_of(rows, "none", "rollout_nmse_mean")
             lines.append(f"oracle beats none on the rollout: {'yes' if oracle else 'no'}")
-    else:
-        base = done.get("burgers") or pdejepa.timestep(cfg, ckpt, args.out / task / "plain", progress=False)
+    else:  # every ssl stepper from the plain one (the config's own regulariser cleared), one regulariser each
+        cfg = load_config(CONFIGS / TASKS[task][1], [*overrides, *PLAIN])
+        base = pdejepa.timestep(cfg, ckpt, args.out / task / "plain", progress=False)
         runs = {}
         for name in args.regularisers:
-            extra = [*overrides, "timestep.variants=[ssl]", *REGULARISERS[name]]
+            extra = [*overrides, *PLAIN, "timestep.variants=[ssl]", *REGULARISERS[name]]
             runs[name] = pdejepa.timestep(
                 CONFIGS / TASKS[task][1], ckpt, args.out / task / name, overrides=extra, progress=False
             )

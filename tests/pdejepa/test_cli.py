@@ -17,13 +17,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--nx", "64", "--nt", "5", "--t-end", "0.2", "--dt", "0.01", "--amplitude", "0.2", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Single-threaded torch: same results, but tiny batched FFTs are far faster on a small shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def load(path) -> xr.Dataset:

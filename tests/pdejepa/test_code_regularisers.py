@@ -15,12 +15,7 @@ from pdejepa.train.trainer import quiet_trainer
 from torch.utils.data import DataLoader
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 REGULARISERS = {

@@ -1,7 +1,7 @@
 """Shared set-up of the solvers tests.
 
-Fixtures: ``one_torch_thread`` and ``two_torch_threads`` (a test file asks for one with
-``pytestmark = pytest.mark.usefixtures(...)``) and ``no_simulation``. Helpers for the dataset tests,
+Fixtures: ``two_torch_threads`` (``one_torch_thread`` is in tests/conftest.py; a test file asks for
+one with ``pytestmark = pytest.mark.usefixtures(...)``) and ``no_simulation``. Helpers for the dataset tests,
 imported from here: tiny recipes (``small_cfg`` in 1D, ``small_2d``), ``run`` and ``load`` for
 generate's files, ``reference`` trajectories straight from the solver, and ``count_simulations`` /
 ``interrupted_partial`` to count or interrupt generate's batches.
@@ -23,21 +23,6 @@ from solvers.ns2d import BuoyancyConfig
 
 # float32 keeps 24 significant bits: a float64 value rounded to float32 is within 2**-24 relative
 FLOAT32_RTOL = 2.0**-23
-
-
-@pytest.fixture
-def one_torch_thread():
-    """Run torch single-threaded in these tests.
-
-    Results do not depend on it (rows are independent), but on a small shared CPU
-    torch's intra-op threads make batched FFTs of a few 64-point rows about 1000x
-    slower (milliseconds instead of microseconds per call), which would dominate
-    the run time of this file.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
