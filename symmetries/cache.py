@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 MAX_ENTRY_BYTES = 1 << 20  # far above any derived algebra; a bigger file is not read
@@ -33,3 +35,22 @@ def write_entry(path: Path, data: Any) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as f:
         json.dump(data, f, indent=1)
     os.replace(f.name, path)
+
+
+def cached(
+    key: str,
+    derive: Callable[[], dict[str, Any]],
+    is_valid: Callable[[Any], bool],
+    use_cache: bool = True,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The entry for ``key``: read if present and ``is_valid``, else derived and written (only if it reads back)."""
+    path = cache_dir() / f"{prefix}{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+    if use_cache:
+        data = read_entry(path)
+        if data is not None and is_valid(data):
+            return data
+    data = derive()
+    if use_cache and is_valid(data):  # never cache what would not read back
+        write_entry(path, data)
+    return data

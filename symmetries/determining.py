@@ -216,7 +216,7 @@ def _ode_rule(eq: sp.Expr, unknowns: Unknowns) -> bool:
 
 def _integrate_ode(eq: sp.Expr, f: AppliedUndef, v: sp.Symbol, derivatives: list, others: set, unknowns: Unknowns):
     """Solve ``eq`` as a linear ODE for ``f`` along ``v``, the ``others`` (and their derivatives) held as constants."""
-    frozen = {}  # other unknowns and their derivatives -> placeholder symbols, so dsolve sees constants
+    frozen = {}  # other unknowns and their derivatives -> dummy symbols, so dsolve treats them as constants
     for d in sorted((d for d in eq.atoms(sp.Derivative) if d.expr != f), key=sp.default_sort_key, reverse=True):
         frozen[d] = sp.Dummy("k")
     for g in others:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .cache import cache_dir, read_entry, write_entry
+from .cache import cached
 from .derive import Family, Generator, derive
 from .errors import OutsideMethodError
 from .exponentiate import GroupElement, commutator_table, eps, exponentiate
@@ -60,22 +58,8 @@ def symmetries_of(text: str, use_cache: bool = True) -> dict[str, Any]:
     exactly :func:`describe`'s layout for this equation is recomputed and rewritten.
     """
     eq = EvolutionEquation.parse(text)
-    path = cache_dir() / f"{hashlib.sha256(f'{FORMAT}:{eq}'.encode()).hexdigest()[:24]}.json"
-    if use_cache:
-        cached = _read_entry(path, eq)
-        if cached is not None:
-            cached["equation"] = text
-            return cached
-    data = describe(text)
-    if use_cache and _is_valid(data, eq):  # never cache what would not read back
-        write_entry(path, data)
-    return data
-
-
-def _read_entry(path: Path, eq: EvolutionEquation) -> dict[str, Any] | None:
-    """The valid cache entry at ``path``, or None (missing, damaged, oversized or invalid: recompute)."""
-    data = read_entry(path)
-    return data if data is not None and _is_valid(data, eq) else None
+    data = cached(f"{FORMAT}:{eq}", lambda: describe(text), lambda d: _is_valid(d, eq), use_cache)
+    return {**data, "equation": text}
 
 
 def _is_record(obj: Any, strings: tuple[str, ...], lists: tuple[str, ...] = ()) -> bool:

@@ -12,7 +12,6 @@ Layout (every expression sympy text in the variables, the parameters and the fam
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import sympy as sp
@@ -21,7 +20,7 @@ from sympy.core.function import AppliedUndef
 from .derive_system import derive_system
 from .registry import equation_text, system_spec
 from .report import format_report, symmetries_of
-from .cache import cache_dir, read_entry, write_entry
+from .cache import cached
 from .safe_parse import CALCULUS, CONSTANTS, FUNCTIONS, parse_expression
 from .systems import PDESystem
 
@@ -88,16 +87,8 @@ def system_symmetries_of(text: str, independent: list[str], dependent: list[str]
     """
     system = PDESystem.parse(text, independent, dependent)
     key = f"{FORMAT}:{independent}:{dependent}:{[sp.srepr(e) for e in system.equations]}"
-    path = cache_dir() / f"system-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
-    if use_cache:
-        cached = read_entry(path)
-        if cached is not None and _is_valid(cached, system):
-            cached["system"] = text
-            return cached
-    data = describe_system(system)
-    if use_cache and _is_valid(data, system):  # never cache what would not read back
-        write_entry(path, data)
-    return data
+    data = cached(key, lambda: describe_system(system), lambda d: _is_valid(d, system), use_cache, prefix="system-")
+    return {**data, "system": text}
 
 
 def _is_valid(data: Any, system: PDESystem) -> bool:

@@ -13,7 +13,8 @@ from symmetries.derive import Generator, derive, determining_condition
 from symmetries.exponentiate import commutator, commutator_table, eps, exponentiate, in_basis
 from symmetries.jets import EvolutionEquation, t, u, x
 from symmetries.registry import EQUATIONS
-from symmetries.report import algebra_from, cache_dir, symmetries_of
+from symmetries.cache import cache_dir
+from symmetries.report import algebra_from, symmetries_of
 
 nu = sp.Symbol("nu")
 
