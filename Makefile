@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-all clean
+.PHONY: setup demo test test-all gpu-check clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest -m ""
+
+# On a machine with one CUDA GPU: the gpu tests and the throughput goals in one table, within about 8 minutes.
+gpu-check: setup
+	GPU_CHECK_PYTHON=$(BIN)/python bash benchmarks/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -6,21 +6,22 @@ Tasks (``--tasks``, several in one call share the process and print one report e
   (neuraloperator) steps from one frame to the next five, with no conditioning, with the frozen
   VICReg representation of the trajectory's first 32 frames (FiLM on every Fourier block, whose
   layers get weight decay 1.0: ``timestep.film_weight_decay``), or with the true viscosity (the
-  oracle). Rollout NMSE against the horizon on held-out trajectories, mean +- std over 3 seeds;
-  the goals: SSL conditioning cuts the rollout NMSE by at least 50% against none, closes at least
-  80% of the gap to the oracle, and keeps the one-step NMSE at or below none's.
+  oracle). Rollout relative L2 (||e||^2 / ||u||^2) and VRMSE against the horizon on held-out trajectories,
+  mean +- std over 3 seeds; the goals: SSL conditioning cuts the rollout relative L2 by at least 50% against
+  none, closes at least 80% of the gap to the oracle, and keeps the one-step relative L2 at or below none's.
 * ``burgers-reg``: the same, once per regulariser of the SSL code (:data:`REGULARISERS`, chosen with
   ``--regularisers``), starting from the plain ssl stepper (the config's own ``film_weight_decay``
   cleared). The none and oracle steppers do not depend on them, so they are trained once (with the
   plain ssl stepper) and each regulariser trains only its ssl stepper (a third of the ``burgers``
-  time each). The goals: ssl's one-step NMSE no worse than none's (mean over the seeds), rollout
-  NMSE at least 50% below none's, and at least 80% of the gap to the oracle closed.
+  time each). The goals: ssl's one-step relative L2 no worse than none's (mean over the seeds), rollout
+  relative L2 at least 50% below none's, and at least 80% of the gap to the oracle closed.
 * ``ns`` (CPU-sized: data, pretraining and time-stepping sized for 40 min on 2 cores, from a short
   timed run; not yet run in full): 2D smoke buoyancy, configs/ns_timestep.yaml, on the encoder of
   configs/ns_dynamics.yaml. The stepper maps one state (smoke, vx, vy) to the next four on 32 x 32
-  cells; besides the NMSE, the rollouts' relative L2 per field, the divergence of their velocity,
-  their smoke drift and plume height, and filmstrips. The goal: the oracle beats none; SSL cuts the
-  rollout NMSE by at least 10% against none and closes at least half the gap to the oracle.
+  cells; besides the relative L2 and VRMSE of the state, the rollouts' relative L2 and VRMSE per field,
+  the divergence of their velocity, their smoke drift and plume height, and filmstrips. The goal: the
+  oracle beats none; SSL cuts the rollout relative L2 by at least 10% against none and closes at least
+  half the gap to the oracle.
 
     python benchmarks/timestepping.py [--tasks burgers] [--ckpt results/benchmarks/regression/burgers/last.ckpt]
     python benchmarks/timestepping.py --tasks burgers-reg --ckpt ... [--regularisers pca noise]
@@ -87,8 +88,9 @@ def gap_line(rows: list[dict], cut_goal: float, closed_goal: float) -> str:
         return "(the gap needs the none, ssl and oracle steppers: see timestep.variants)"
     cut, closed = gap_closed(rows)
     return (
-        f"SSL conditioning cuts mean rollout NMSE by {100 * cut:.1f}% against none (goal >= {100 * cut_goal:.0f}%) "
-        f"and closes {100 * closed:.0f}% of the gap to the oracle (goal >= {100 * closed_goal:.0f}%)"
+        f"SSL conditioning cuts the mean rollout relative L2 by {100 * cut:.1f}% against none "
+        f"(goal >= {100 * cut_goal:.0f}%) and closes {100 * closed:.0f}% of the gap to the oracle "
+        f"(goal >= {100 * closed_goal:.0f}%)"
     )
 
 
@@ -98,20 +100,21 @@ def mean_of(rows: list[dict], variant: str, key: str) -> float:
 
 def regulariser_table(base: list[dict], runs: dict[str, list[dict]]) -> str:
     """One row per ssl stepper (plain, then each regulariser) against the shared none and oracle steppers."""
-    none_one = mean_of(base, "none", "one_step_nmse")
+    none_one = mean_of(base, "none", "one_step_rel_l2")
     lines = [
-        f"none: one-step NMSE {none_one:.3e}, rollout NMSE {mean_of(base, 'none', 'rollout_nmse_mean'):.3e}; "
-        f"oracle: one-step {mean_of(base, 'oracle', 'one_step_nmse'):.3e}, "
-        f"rollout {mean_of(base, 'oracle', 'rollout_nmse_mean'):.3e}",
+        f"none: one-step relative L2 {none_one:.3e}, "
+        f"rollout relative L2 {mean_of(base, 'none', 'rollout_rel_l2_mean'):.3e}; "
+        f"oracle: one-step {mean_of(base, 'oracle', 'one_step_rel_l2'):.3e}, "
+        f"rollout {mean_of(base, 'oracle', 'rollout_rel_l2_mean'):.3e}",
         "",
-        "| ssl stepper | overrides | one-step NMSE | rollout NMSE | cut vs none (>= 50%) | gap closed (>= 80%) "
-        "| one-step <= none |",
+        "| ssl stepper | overrides | one-step relative L2 | rollout relative L2 | cut vs none (>= 50%) "
+        "| gap closed (>= 80%) | one-step <= none |",
         "|---|---|---|---|---|---|---|",
     ]
     reference = [r for r in base if r["variant"] != "ssl"]
     for name, rows in {"plain": base, **runs}.items():
         ssl = [r for r in rows if r["variant"] == "ssl"]
-        one, roll = np.array([r["one_step_nmse"] for r in ssl]), np.array([r["rollout_nmse_mean"] for r in ssl])
+        one, roll = np.array([r["one_step_rel_l2"] for r in ssl]), np.array([r["rollout_rel_l2_mean"] for r in ssl])
         cut, closed = gap_closed(reference + ssl)
         overrides = " ".join(REGULARISERS.get(name, [])) or "-"
         lines.append(
@@ -146,10 +149,11 @@ def run_task(task: str, args: argparse.Namespace, done: dict[str, list[dict]]) -
         goals = (0.1, 0.5) if ns else (0.5, 0.8)
         lines = [describe(task, cfg), timestep_table(rows), gap_line(rows, *goals)]
         if not ns and gap_closed(rows) is not None:
-            one_step = mean_of(rows, "ssl", "one_step_nmse") <= mean_of(rows, "none", "one_step_nmse")
-            lines.append(f"ssl one-step NMSE at or below none's (mean over seeds): {'yes' if one_step else 'no'}")
+            one_step = mean_of(rows, "ssl", "one_step_rel_l2") <= mean_of(rows, "none", "one_step_rel_l2")
+            verdict = "yes" if one_step else "no"
+            lines.append(f"ssl one-step relative L2 at or below none's (mean over seeds): {verdict}")
         if ns and gap_closed(rows) is not None:
-            oracle = mean_of(rows, "oracle", "rollout_nmse_mean") < mean_of(rows, "none", "rollout_nmse_mean")
+            oracle = mean_of(rows, "oracle", "rollout_rel_l2_mean") < mean_of(rows, "none", "rollout_rel_l2_mean")
             lines.append(f"oracle beats none on the rollout: {'yes' if oracle else 'no'}")
     else:  # every ssl stepper from the plain one (the config's own regulariser cleared), one regulariser each
         cfg = load_config(CONFIGS / TASKS[task][1], [*overrides, *PLAIN])

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import os
 import time
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
+from solvers.figures import save_figure
 from solvers.generate import Shard, dataset_registry
 from solvers.generate import generate as write_dataset
+from solvers.splits import generate_splits, split_counts
 from symmetries.system_report import algebra_of
 
 from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
 from .experiment import Experiment
+from .figures.regression import regression_figure, regression_title
 from .files import run_lock, write_atomic
 from .pretraining import pretrain as run_pretraining
 from .probing import chance_level, probe_classes
 from .regression import regress as run_regression
-from .report import probe_table, regression_plot, regression_table, timestep_table
+from .report import probe_table, regression_table, timestep_table
 from .timestepping import timestep as run_timestepping
 
 ConfigLike = Config | dict | str | os.PathLike | None
@@ -50,33 +54,42 @@ def generate(
     overwrite: bool = False,
     progress: bool = True,
     open_dataset: bool = False,
+    compression: str = "gzip",
+    splits: tuple[float, float, float] | None = None,
     **settings: Any,
-) -> Path | xr.Dataset:
+) -> Path | xr.Dataset | dict[str, Path | xr.Dataset]:
     """Simulate ``num`` trajectories of ``equation`` (``burgers``, ``ks``, ``kdv``, ``heat``, ``ns-buoyancy``) into the
     HDF5 file ``out``; ``settings`` override the recipe's defaults (``nx=128``, ``params={"nu": [0.1, 0.2]}``).
-    Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset``."""
+    ``compression``: ``none``, ``lzf``, ``gzip`` or ``gzip:LEVEL``. ``splits``: train, valid, test sizes as
+    fractions of ``num`` or counts, written to ``<out>_train`` etc. with disjoint seeds (:mod:`solvers.splits`).
+    Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset`` (with ``splits``, a dict by split)."""
     registry = dataset_registry()
     if equation not in registry:
         raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(registry)}")
     recipe = registry[equation](equation).updated(**settings).validate()
-    path = write_dataset(
-        recipe,
-        num=num,
-        out=Path(out),
-        seed=seed,
-        device=device,
-        batch_size=batch_size,
-        shard=Shard.parse(shard),
-        resume=resume,
-        overwrite=overwrite,
-        progress=progress,
-    )
+    options = {
+        "seed": seed,
+        "device": device,
+        "batch_size": batch_size,
+        "shard": Shard.parse(shard),
+        "resume": resume,
+        "overwrite": overwrite,
+        "progress": progress,
+        "compression": compression,
+    }
+    if splits is not None:
+        paths = generate_splits(recipe, split_counts(splits, num), Path(out), **options)
+        return {split: load_dataset(p) if open_dataset else p for split, p in paths.items()}
+    path = write_dataset(recipe, num=num, out=Path(out), **options)
     return load_dataset(path) if open_dataset else path
 
 
 def load_dataset(path: str | os.PathLike | list) -> xr.Dataset:
-    """A dataset file (or a list of shards) as a lazy :class:`xarray.Dataset`."""
+    """A dataset file (or a list of shards, which needs dask: ``pip install 'pdejepa[data]'``) as a lazy
+    :class:`xarray.Dataset`."""
     if isinstance(path, (list, tuple)):
+        if find_spec("dask") is None:
+            raise ImportError("opening several files at once needs dask: pip install 'pdejepa[data]'")
         return xr.open_mfdataset([str(p) for p in path], engine="h5netcdf")
     return xr.open_dataset(path, engine="h5netcdf")
 
@@ -118,7 +131,10 @@ def regress(
     with run_lock(out):
         rows = run_regression(exp, ckpt, out)
         write_atomic(out / "regression.md", regression_table(rows, exp.config.data.label) + "\n")
-        regression_plot(rows, out, exp.config.data.label)
+        d = exp.config.data
+        sizes = (len(exp.dataset(path)) for path in exp.files)  # the files' sizes: data.files may give any
+        title = regression_title(d.label, d.equation, *sizes)
+        save_figure(regression_figure(rows, d.label, title), out / "regression.png")
     return rows
 
 

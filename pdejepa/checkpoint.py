@@ -39,12 +39,17 @@ def read_checkpoint(path: Path, mmap: bool = False) -> dict[str, Any]:
     return state
 
 
+SIGNATURE_BEFORE: dict[str, Any] = {"data.standardise": False}  # fields added later: what signatures without them meant
+
+
 def check_signature(path: Path, state: dict[str, Any], expected: dict[str, Any]) -> None:
     """Refuse ``state`` (read from ``path``) if its stored encoder signature differs from ``expected``,
-    naming the first field that differs; checkpoints written before signatures existed pass unchecked."""
+    naming the first field that differs; checkpoints written before signatures existed pass unchecked, and a
+    field a signature lacks is read as :data:`SIGNATURE_BEFORE` says."""
     stored = state.get(SIGNATURE_KEY)
     if stored is None:
         return
+    stored = {**SIGNATURE_BEFORE, **stored}
     for key, value in expected.items():
         if key in stored and stored[key] != value:
             raise ValueError(

@@ -2,13 +2,12 @@
 
 One nested mapping drives every job (sections ``data``, ``pretrain``, ``regress``, ``probe``, ``timestep``).
 Each section is a frozen dataclass whose annotations are the schema: :func:`load_config` merges defaults <
-YAML < overrides, then checks every field's type and range once, so a bad value is named where it is read
-(``pretrain.epochs must be an int >= 1, got -1``) and never reaches a trainer.
+YAML < overrides (:mod:`.overrides`), then checks every field's type and range once, so a bad value is named
+where it is read (``pretrain.epochs must be an int >= 1, got -1``) and never reaches a trainer.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,13 @@ import yaml
 
 from .checks import MAX_SEED, check_budgets, check_seeds, check_strengths
 from .files import write_atomic
+from .overrides import merge, override_mapping
 from .schema import Rules, as_plain, build
-from .yaml_io import parse_value, read_yaml
+from .yaml_io import read_yaml
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "pretrain.method": ("vicreg", "jepa", "dynamics"),
+    "pretrain.strategy": ("auto", "ddp"),  # Lightning's: auto is DDP on two or more devices
     "pretrain.jepa.loss": ("smooth_l1", "l1"),
     "regress.head": ("linear", "mlp"),
     "timestep.conditioning": ("film", "channels"),
@@ -37,6 +38,7 @@ RULES = Rules(
     members=MEMBERS,
     lower={  # int fields that may be 0 (every other int is a count >= 1)
         "data.seed": 0,
+        "data.num_valid": 0,
         "pretrain.seed": 0,
         "pretrain.num_workers": 0,
         "pretrain.max_start": 0,
@@ -56,15 +58,34 @@ RULES = Rules(
 
 
 @dataclass(frozen=True)
+class DataFiles:
+    """Trajectory files of ours to read instead of simulating ``<data.dir>/<equation>_<split>.h5`` (e.g. written by
+    ``pdejepa import``), paths relative to the working folder: train and test together, valid optionally. Their
+    sizes win (``data.num_*`` are ignored); no fingerprint is checked, but each must hold ``data.equation``'s
+    fields and ``data.label``."""
+
+    train: str | None = None
+    test: str | None = None
+    valid: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.train is None) != (self.test is None) or (self.valid is not None and self.train is None):
+            raise ValueError(f"data.files needs both train and test (valid is optional), got {as_plain(self)}")
+
+
+@dataclass(frozen=True)
 class DataConfig:
     equation: str = "burgers"
     dir: str = "data"
     num_train: int = 1024
     num_test: int = 256
+    num_valid: int = 0  # a validation split (seed + 2): pretraining's early diagnostics (pdejepa.train.validation)
     seed: int = 0
     simulation: dict = field(default_factory=lambda: {"nx": 256, "params": {"nu": [0.1, 0.5]}})
     label: str = "nu"
     log_label: bool = True
+    standardise: bool = True  # views standardise the fields by the training file's mean and std
+    files: DataFiles = field(default_factory=DataFiles)  # given files instead of simulated ones
 
 
 @dataclass(frozen=True)
@@ -101,7 +122,7 @@ class DynamicsConfig:
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    """``num_workers``: DataLoader worker processes (the batches are the same for any count)."""
+    """The batches are the same for any ``num_workers`` and, ``batch_size`` being the global batch, DDP processes."""
 
     method: str = "vicreg"
     encoder: str = "resnet10"
@@ -119,6 +140,7 @@ class PretrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     accelerator: str = "auto"
+    strategy: str = "auto"
     devices: int | str | tuple[int, ...] = 1
     num_nodes: int = 1
     num_workers: int = 0
@@ -154,7 +176,8 @@ class TimestepConfig:
     learned linear bottleneck, or with ``code_pca`` the first principal components of the frozen training codes;
     Gaussian ``code_noise`` (std) and ``code_dropout`` (probability) on the standardised code in training;
     ``film_weight_decay`` of the conditioning layers (None: ``1e-4`` as every weight); ``code_window: other``
-    conditions each training pair on the code of a window of its trajectory that shares no frame with it."""
+    conditions each training pair on the code of a window of its trajectory that shares no frame with it.
+    ``residual``: every stepper predicts the change from its last input frame (:class:`~.steppers.ConditionedFNO`)."""
 
     history: int = 1
     horizon: int = 5
@@ -174,6 +197,7 @@ class TimestepConfig:
     code_dropout: float = 0.0
     film_weight_decay: float | None = None
     code_window: str = "context"
+    residual: bool = False
 
     def __post_init__(self) -> None:
         if self.code_pca and self.code_dims is None:
@@ -195,28 +219,6 @@ DEFAULTS: dict[str, Any] = as_plain(Config())
 OPEN = ("strengths", "params", "simulation")  # fields whose keys depend on the dataset: checked by the dataset's recipe
 
 
-def merge(base: dict, update: dict, path: str = "", extend_open: bool = False) -> dict:
-    """``base`` with ``update`` merged in; unknown keys are an error naming them.
-
-    An open field (:data:`OPEN`) is replaced as a whole by a YAML file (Burgers' strengths must not
-    leak into a KS experiment) but extended key by key with ``extend_open`` (command-line overrides), where an
-    empty mapping clears it (``--set pretrain.strengths={}``: no symmetries).
-    """
-    if not isinstance(update, dict):
-        raise ValueError(f"config section {path.rstrip('.') or '(top)'} must be a mapping, got {update!r}")
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        where = f"{path}{key}"
-        if key not in out and not (extend_open and path.rstrip(".").split(".")[-1] in OPEN):
-            raise ValueError(f"unknown config field {where!r}; allowed here: {sorted(out)}")
-        extend = key not in OPEN or (extend_open and value != {})
-        if isinstance(out.get(key), dict) and isinstance(value, dict) and extend:
-            out[key] = merge(out[key], value, where + ".", extend_open)
-        else:
-            out[key] = value
-    return out
-
-
 def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Defaults < YAML < ``a.b=value`` overrides (values parsed as YAML), checked against the schema."""
     return resolve(read_yaml(path) if path else {}, overrides)
@@ -224,18 +226,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 def resolve(config: Config | dict | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """A checked :class:`Config` from a config or a (partial) mapping of fields, with ``a.b=value`` overrides."""
-    cfg = merge(DEFAULTS, as_plain(config) if isinstance(config, Config) else (config or {}))
+    cfg = merge(DEFAULTS, as_plain(config) if isinstance(config, Config) else (config or {}), OPEN)
     for item in overrides:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like section.field=value")
-        key, value = item.split("=", 1)
-        nested: dict = {}
-        node = nested
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = parse_value(value, key)
-        cfg = merge(cfg, nested, extend_open=True)
+        cfg = merge(cfg, override_mapping(item), OPEN, extend_open=True)
     return build(Config, cfg, "", RULES)
 
 

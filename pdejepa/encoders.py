@@ -20,6 +20,7 @@ def encoder_signature(exp: Experiment) -> dict[str, Any]:
     p = exp.config.pretrain
     signature: dict[str, Any] = {
         "data.equation": exp.config.data.equation,
+        "data.standardise": exp.config.data.standardise,
         "pretrain.method": p.method,
         "pretrain.encoder": p.encoder,
     }

@@ -1,16 +1,17 @@
-"""What a resolved config implies, worked out once: the kind of data, its files (simulated if missing), the
-flow grid, the views, the datasets and the pretraining loader."""
+"""What a resolved config implies, worked out once: the kind of data, its files (simulated if missing, or given
+by ``data.files``), the flow grid, the views, the datasets and the pretraining loader."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from torch.utils.data import DataLoader, Dataset
 
-from solvers.generate import dataset_registry, generate, run_fingerprint
 from solvers.ns2d import NAME as FLOW_DATASET
+from solvers.statistics import compute_statistics, read_statistics
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
@@ -18,8 +19,9 @@ from .checks import check_batch
 from .config import Config
 from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
-from .data.sampling import EpochShuffle
+from .data.sampling import EpochShuffle, RankBatches
 from .data.trajectories import open_h5
+from .data_files import given_file, simulated_file
 from .models import VIT_SIZES
 
 
@@ -36,6 +38,8 @@ class Experiment:
     def __post_init__(self) -> None:
         """Checks across fields that need the kind of data: the view window fits it."""
         d, p = self.config.data, self.config.pretrain
+        if self.is_procedural and d.files.train is not None:
+            raise ValueError(f"data.files does not apply to the procedural set {d.equation!r}: it has no files")
         if not self.is_procedural:
             expected = ("frames",) if self.is_flow else ("frames", "points")
             if len(p.window) != len(expected):
@@ -72,31 +76,48 @@ class Experiment:
 
     @cached_property
     def files(self) -> tuple[Path, Path]:
-        """Train and test files, generated (disjoint seeds) if they are not there yet; a file already there
-        must hold what the config asks for (same recipe, count and seed), else the error says so."""
+        """Train and test files (:meth:`split_file`)."""
+        train, test = self.split_file("train"), self.split_file("test")
+        if train.resolve() == test.resolve():
+            raise ValueError(f"data.files.train and data.files.test are the same file {train}: give two files")
+        return train, test
+
+    @cached_property
+    def valid_file(self) -> Path | None:
+        """The validation file (:meth:`split_file`): ``data.files.valid``, or with no given files one of
+        ``data.num_valid`` trajectories; None when there is none."""
         d = self.config.data
-        registry = dataset_registry()
-        if d.equation not in registry:
-            raise ValueError(f"unknown dataset {d.equation!r}; choose one of {sorted(registry)}")
-        sim = registry[d.equation](d.equation).updated(**d.simulation)
-        root = Path(d.dir)
-        paths = []
-        for split, num, seed in (("train", d.num_train, d.seed), ("test", d.num_test, d.seed + 1)):
-            path = root / f"{d.equation}_{split}.h5"
-            expected = run_fingerprint(sim, num, seed)
-            if not path.exists():
-                resume = (root / f"{path.name}.partial").exists()
-                generate(sim, num, path, seed=seed, progress=self.progress, resume=resume)
-            with open_h5(path) as f:
-                stored = f.attrs.get("fingerprint", "")
-            if stored != expected:
-                raise ValueError(
-                    f"{path} holds another dataset than this config asks for (data.simulation, num_{split} or seed "
-                    f"differ): stored {stored}, requested {expected}; "
-                    "set data.dir to another folder, or delete the file"
-                )
-            paths.append(path)
-        return paths[0], paths[1]
+        given = d.files.train is not None
+        return self.split_file("valid") if (d.files.valid if given else d.num_valid) else None
+
+    def split_file(self, split: str) -> Path:
+        """The file of ``split``: ``data.files.<split>`` as given, checked to hold this equation's fields and
+        :attr:`labels` (:func:`~pdejepa.data_files.given_file`; ``data.num_*`` are then ignored), else
+        ``<data.dir>/<equation>_<split>.h5``, simulated if missing (:func:`~pdejepa.data_files.simulated_file`)."""
+        d = self.config.data
+        if d.files.train is None:
+            return simulated_file(d, split, self.progress)
+        return given_file(d, split, "2D" if self.is_flow else "1D", self.labels)
+
+    @cached_property
+    def standardisation(self) -> dict[str, tuple[float, float]] | None:
+        """Field -> ``(mean, std)`` of the training file that the views standardise the fields with: its stored
+        statistics, or for a file written before they were stored, computed in one streaming pass. None when
+        ``data.standardise`` is off or the data are procedural."""
+        if self.is_procedural or not self.config.data.standardise:
+            return None
+        fields, path = (FLOW_FIELDS if self.is_flow else ("u",)), self.files[0]
+        with open_h5(path) as f:
+            stats = read_statistics(f)
+            if not all(name in stats for name in fields):
+                stats = compute_statistics(f, fields).result()
+        out = {}
+        for name in fields:
+            mean, std = stats[name]["mean"], stats[name]["std"]
+            if not (math.isfinite(mean) and math.isfinite(std)):
+                raise ValueError(f"{path}: the statistics of {name!r} are not finite (mean {mean}, std {std})")
+            out[name] = (mean, std if std > 0 else 1.0)  # a constant field is only centred
+        return out
 
     @cached_property
     def grid(self) -> dict[str, list[float]] | None:
@@ -118,6 +139,7 @@ class Experiment:
             self.grid,
             p.max_start,
             video,
+            self.standardisation,
         )
 
     @cached_property
@@ -125,11 +147,15 @@ class Experiment:
         """Input channels of a PDE view (field or flow plus coordinates)."""
         return self.view_maker(augment=False).channels
 
-    def dataset(self, path: Path) -> TrajectoryDataset:
-        """Lazy samples of ``path`` with the regression target first among the labels, then what the views need."""
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Per-sample variables the datasets read: the regression target ``data.label``, then what the views need."""
         label = self.config.data.label
-        labels = (label, *[n for n in self.equation_params if n != label])
-        return TrajectoryDataset(path, labels=labels, fields=FLOW_FIELDS if self.is_flow else ("u",))
+        return (label, *[n for n in self.equation_params if n != label])
+
+    def dataset(self, path: Path) -> TrajectoryDataset:
+        """Lazy samples of ``path`` with :attr:`labels`."""
+        return TrajectoryDataset(path, labels=self.labels, fields=FLOW_FIELDS if self.is_flow else ("u",))
 
     @cached_property
     def procedural_sets(self) -> tuple[Dataset, Dataset]:
@@ -150,16 +176,15 @@ class Experiment:
         return (window[0], len(self.grid["y"]), len(self.grid["x"])), self.channels
 
     def pretraining_loader(self, data: Dataset, collate_fn) -> DataLoader:
-        """Shuffled batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
-        (:class:`~pdejepa.data.sampling.EpochShuffle`), in ``pretrain.num_workers`` worker processes."""
+        """Shuffled global batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
+        (:class:`~pdejepa.data.sampling.EpochShuffle`), each split over the processes of a data-parallel run
+        (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` worker processes."""
         p = self.config.pretrain
         check_batch("pretrain.batch_size", p.batch_size, len(data))
         return DataLoader(
             data,
-            batch_size=p.batch_size,
-            sampler=EpochShuffle(data, p.seed),
+            batch_sampler=RankBatches(EpochShuffle(data, p.seed), p.batch_size),
             collate_fn=collate_fn,
-            drop_last=True,
             num_workers=p.num_workers,
             persistent_workers=False,
         )

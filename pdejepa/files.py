@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -10,6 +11,8 @@ from pathlib import Path
 import torch
 
 from solvers.dataset import OutputLock
+
+from .distributed import first_process
 
 
 def write_atomic(path: Path, content: str | bytes) -> Path:
@@ -34,8 +37,9 @@ def save_state(state: dict, path: Path) -> Path:
     return write_atomic(path, buffer.getvalue())
 
 
-def run_lock(out: Path) -> OutputLock:
+def run_lock(out: Path) -> contextlib.AbstractContextManager:
     """The exclusive right to write into the run folder ``out`` (``with run_lock(out): ...``): a second job
-    into the same folder fails at once, naming it, instead of interleaving checkpoints and tables."""
+    into the same folder fails at once, naming it, instead of interleaving checkpoints and tables. The other
+    processes of a DDP run (:func:`~pdejepa.distributed.first_process`) work under their first one's lock."""
     out.mkdir(parents=True, exist_ok=True)
-    return OutputLock(out / ".run")
+    return OutputLock(out / ".run") if first_process() else contextlib.nullcontext()

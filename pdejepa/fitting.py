@@ -13,11 +13,11 @@ from .checkpoint import SignatureInCheckpoint, read_checkpoint
 from .config import as_plain, save_config
 from .encoders import encoder_signature
 from .experiment import Experiment
-from .train import CollapseMonitor, Throughput
-from .train.trainer import quiet_trainer
+from .train import CollapseMonitor, Throughput, ValidationDiagnostics
+from .train.trainer import data_parallel, quiet_trainer
 from .yaml_io import read_yaml
 
-RESUME_FREE = ("epochs", "accelerator", "devices", "num_nodes", "num_workers")  # a resume may train longer or elsewhere
+RESUME_FREE = ("epochs", "accelerator", "strategy", "devices", "num_nodes", "num_workers")  # longer or elsewhere
 
 
 def resume_epoch(ckpt: Path) -> int:
@@ -35,7 +35,7 @@ def announce_resume(data: DataLoader, ckpt: Path) -> None:
     """Tell the sampler and collator the epoch a resume starts at, before Lightning builds the first
     iterator: worker processes copy them then, before Lightning's own ``set_epoch`` calls."""
     epoch = resume_epoch(ckpt)
-    for part in (data.sampler, data.collate_fn):
+    for part in (data.sampler, getattr(data.batch_sampler, "sampler", None), data.collate_fn):
         if hasattr(part, "set_epoch"):
             part.set_epoch(epoch)
 
@@ -65,7 +65,9 @@ def check_resumable(exp: Experiment, out: Path) -> None:
 
 def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path) -> Path:
     """Train ``module`` for ``pretrain.epochs`` with collapse monitoring, throughput, CSV logs and
-    checkpoints in ``out`` (resuming from ``out/last.ckpt``); bf16 on GPUs, DDP through ``devices``/``num_nodes``."""
+    checkpoints in ``out`` (resuming from ``out/last.ckpt``); bf16 on GPUs, DDP through ``devices``/``num_nodes``
+    (:func:`~pdejepa.train.trainer.data_parallel`: the processes train as one on the global batch).
+    With ``data.num_valid`` trajectories, each epoch logs diagnostics on them (:class:`ValidationDiagnostics`)."""
     p = exp.config.pretrain
     last = out / "last.ckpt"
     check_resumable(exp, out)
@@ -77,6 +79,9 @@ def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path)
         SignatureInCheckpoint(encoder_signature(exp)),
         checkpoints,
     ]
+    if exp.valid_file is not None and not exp.is_procedural:  # early diagnostics on unseen trajectories
+        valid = exp.dataset(exp.valid_file)
+        callbacks.append(ValidationDiagnostics(valid, exp.view_maker(augment=False), exp.config.data.log_label))
     trainer = quiet_trainer(
         progress=exp.progress,
         callbacks=callbacks,
@@ -88,6 +93,7 @@ def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path)
         default_root_dir=out,
         logger=L.pytorch.loggers.CSVLogger(out, name="logs"),
         enable_checkpointing=True,
+        **data_parallel(p.strategy),
     )
     if last.exists():
         announce_resume(data, last)

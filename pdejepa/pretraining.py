@@ -59,8 +59,15 @@ def pretrain_vicreg(exp: Experiment, out: Path) -> Path:
         seed=p.seed,
         grid=exp.grid,
         max_start=p.max_start,
+        standardise=standardisation(exp),
     )
     return fit(module, data, exp, out)
+
+
+def standardisation(exp: Experiment) -> dict[str, list[float]] | None:
+    """The views' field standardisation as a module hyperparameter (plain lists, stored in checkpoints)."""
+    scales = exp.standardisation
+    return None if scales is None else {name: list(pair) for name, pair in scales.items()}
 
 
 def jepa_masks(exp: Experiment, grid: tuple[int, ...]) -> list[MultiBlock2D] | list[MultiBlock3D]:
@@ -91,6 +98,7 @@ def jepa_module(exp: Experiment) -> JEPAPretraining:
             "grid": exp.grid,
             "max_start": p.max_start,
             "video": exp.is_flow,
+            "standardise": standardisation(exp),
         }
     return JEPAPretraining(
         encoder=p.encoder,
@@ -169,6 +177,7 @@ def pretrain_dynamics(exp: Experiment, out: Path) -> Path:
         lr=p.lr,
         weight_decay=p.weight_decay,
         seed=p.seed,
+        standardise=standardisation(exp),
     )
     return fit(module, exp.pretraining_loader(train, collate), exp, out)
 

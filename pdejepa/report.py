@@ -1,21 +1,20 @@
-"""Tables and plots of the jobs' results: regression, class probes and time-stepping (mean +- std over seeds)."""
+"""Tables of the jobs' results: regression, class probes and time-stepping (mean +- std over seeds).
+
+One name per metric: ``NMSE`` is the regression error of a scalar label (MSE / Var of the label), ``relative
+L2`` and ``VRMSE`` the errors of predicted fields (:mod:`pdejepa.eval.metrics`). The figures are in
+:mod:`pdejepa.figures`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import torch
 
-from solvers.figures import pyplot, save_figure
-
-from .flow_report import flow_table
+from .flow_report import cell, flow_table
 from .steppers import VARIANTS
-from .steppers.module import TimeStepping
 
 
 def regression_table(rows: list[dict], label: str) -> str:
-    """Markdown table of MSE and NMSE, mean +- std over seeds."""
+    """Markdown table of NMSE (MSE / Var of the label) and MSE, mean +- std over seeds."""
     methods = list(dict.fromkeys(r["method"] for r in rows))
     budgets = list(dict.fromkeys((r["budget"], r["labels"]) for r in rows))
     lines = [
@@ -30,22 +29,6 @@ def regression_table(rows: list[dict], label: str) -> str:
             cells.append(f"{nm.mean():.3f} +- {nm.std():.3f} ({ms.mean():.3f})")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def regression_plot(rows: list[dict], out: Path, label: str) -> Path:
-    """NMSE against the number of labels, mean +- std over seeds, per method: ``out/regression.png``."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
-    for m in dict.fromkeys(r["method"] for r in rows):
-        ns = sorted({r["labels"] for r in rows if r["method"] == m})
-        mean = [np.mean([r["nmse"] for r in rows if r["method"] == m and r["labels"] == n]) for n in ns]
-        std = [np.std([r["nmse"] for r in rows if r["method"] == m and r["labels"] == n]) for n in ns]
-        ax.errorbar(ns, mean, yerr=std, marker="o", capsize=3, label=m)
-    ax.set_xscale("log")
-    ax.set_xlabel("labelled trajectories")
-    ax.set_ylabel(f"NMSE of {label}")
-    ax.legend()
-    return save_figure(fig, out / "regression.png")
 
 
 def mean_std(values: list[float]) -> str:
@@ -67,61 +50,37 @@ def probe_table(rows: list[dict], chance: float) -> str:
     return "\n".join(lines) + f"\n\n(chance: {chance:.3f})"
 
 
+TIMESTEP_COLUMNS = (  # (row key, frame or None for the mean over frames, column heading)
+    ("one_step_rel_l2", None, "one-step relative L2"),
+    ("rollout_rel_l2", None, "rollout relative L2 (mean over frames)"),
+    ("rollout_rel_l2", -1, "rollout relative L2 (last frame)"),
+    ("rollout_vrmse", None, "rollout VRMSE (mean over frames)"),
+)
+
+
 def timestep_table(rows: list[dict]) -> str:
-    """Markdown: one-step, mean rollout and final-frame rollout NMSE, mean +- std over seeds; for flows the
-    rollout diagnostics (:func:`~pdejepa.flow_report.flow_table`) follow."""
+    """Markdown: one-step relative L2, the rollout's relative L2 (mean over frames and last frame) and VRMSE,
+    mean +- std over seeds; for flows the rollout diagnostics (:func:`~pdejepa.flow_report.flow_table`) follow."""
     lines = [
-        "| conditioning | one-step NMSE | rollout NMSE (mean over frames) | rollout NMSE (last frame) |",
-        "|---|---|---|---|",
+        "| conditioning | " + " | ".join(head for *_, head in TIMESTEP_COLUMNS) + " |",
+        "|---|" + "---|" * len(TIMESTEP_COLUMNS),
     ]
     for v in dict.fromkeys(r["variant"] for r in rows):
         sel = [r for r in rows if r["variant"] == v]
-        cells = [np.array([r[key] for r in sel]) for key in ("one_step_nmse", "rollout_nmse_mean")]
-        cells.append(np.array([r["rollout_nmse"][-1] for r in sel]))
-        lines.append(f"| {v} | " + " | ".join(f"{c.mean():.3e} +- {c.std():.1e}" for c in cells) + " |")
+        cells = [cell(sel, key, frame) for key, frame, _ in TIMESTEP_COLUMNS]
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    lines.append(
+        "\n(relative L2: ||e||^2 / ||u||^2 per sample over fields and space; VRMSE: The Well's "
+        "sqrt(mean e^2 / Var u) over space per field, averaged over fields)"
+    )
     table = "\n".join(lines)
     return table + "\n\n" + flow_table(rows) if all("rel_l2_smoke" in r for r in rows) else table
 
 
 def gap_closed(rows: list[dict]) -> tuple[float, float] | None:
-    """(reduction of mean rollout NMSE by ssl vs none, fraction of the none-to-oracle gap ssl closes); None
-    unless the rows hold all three variants."""
+    """(reduction of the mean rollout relative L2 by ssl vs none, fraction of the none-to-oracle gap ssl
+    closes); None unless the rows hold all three variants."""
     if not set(VARIANTS) <= {r["variant"] for r in rows}:
         return None
-    mean = {v: np.mean([r["rollout_nmse_mean"] for r in rows if r["variant"] == v]) for v in VARIANTS}
+    mean = {v: np.mean([r["rollout_rel_l2_mean"] for r in rows if r["variant"] == v]) for v in VARIANTS}
     return 1 - mean["ssl"] / mean["none"], (mean["none"] - mean["ssl"]) / max(mean["none"] - mean["oracle"], 1e-30)
-
-
-def plot_timestep(rows: list[dict], out: Path) -> Path:
-    """NMSE against the rollout horizon, mean +- std over seeds, per conditioning."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
-    for v in dict.fromkeys(r["variant"] for r in rows):
-        curves = np.array([r["rollout_nmse"] for r in rows if r["variant"] == v])
-        x = np.arange(1, curves.shape[1] + 1)
-        ax.plot(x, curves.mean(0), label=v)
-        ax.fill_between(x, curves.mean(0) - curves.std(0), curves.mean(0) + curves.std(0), alpha=0.25)
-    ax.set_yscale("log")
-    ax.set_xlabel("frames rolled out")
-    ax.set_ylabel("NMSE")
-    ax.legend()
-    return save_figure(fig, out / "rollout_nmse.png")
-
-
-def plot_rollouts(u: torch.Tensor, z: dict[str, torch.Tensor], models: dict[str, TimeStepping], out: Path) -> Path:
-    """Space-time images of one test trajectory ``u`` ``(1, time, fields, x)`` (first field) and each
-    stepper's rollout from its first frames."""
-    plt = pyplot()
-    fig, axes = plt.subplots(
-        1, 1 + len(models), figsize=(3 * (1 + len(models)), 3), constrained_layout=True, sharey=True
-    )
-    history = next(iter(models.values())).hparams.history
-    images = [("truth", u[0, history:, 0])]
-    images += [(v, module.rollout(u, z[v])[0, :, 0]) for v, module in models.items()]
-    lim = float(images[0][1].abs().max())
-    for ax, (name, img) in zip(axes, images):
-        ax.imshow(img.numpy(), aspect="auto", origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(name)
-        ax.set_xlabel("x (points)")
-    axes[0].set_ylabel("frames after the context window")
-    return save_figure(fig, out / "rollouts.png")

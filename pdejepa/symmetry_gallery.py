@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.figures import pyplot, save_figure
+from solvers.figures import cell_extent, pyplot, save_figure
 from symmetries.augment import available_groups
 from symmetries.jets import EvolutionEquation
 from symmetries.randomness import per_sample
@@ -29,6 +30,16 @@ DEFAULT_EPSILON = {
 }
 
 
+class Panel(NamedTuple):
+    """One picture of the gallery: the trajectory ``data`` (first sample shown), made by ``group`` with strength
+    ``eps`` (``"original"``, 0 for the simulation itself), and its relative PDE residual."""
+
+    group: str
+    eps: float
+    data: GridTrajectories
+    residual: float
+
+
 def simulated(name: str, seed: int = 0, nt: int = 401) -> GridTrajectories:
     """One trajectory of the solver's default recipe (mean removed for Burgers, as Cole-Hopf needs)."""
     cfg = SimulationConfig.default(name, nt=nt)
@@ -41,13 +52,13 @@ def simulated(name: str, seed: int = 0, nt: int = 401) -> GridTrajectories:
     return GridTrajectories(out.u, times[:1].clone(), (times[1:2] - times[:1]).clone(), p.pop("L"), p)
 
 
-def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
-    """Save a PNG: the trajectory, then one panel per available group with its PDE residual."""
-    plt = pyplot()
+def gallery_panels(name: str, seed: int = 0, nt: int = 401) -> list[Panel]:
+    """The simulated trajectory of equation ``name``, then its image under each available group but time shifts
+    (they relabel time only), each with its residual against the equation."""
     text = equation_text(name)
     eq = EvolutionEquation.parse(text)
-    data = simulated(name, seed)
-    panels = [("original", 0.0, data)]
+    data = simulated(name, seed, nt)
+    panels = [Panel("original", 0.0, data, float(pde_residual(eq, data)[0]))]
     draws = per_sample(seed, torch.zeros(1), stream=0, count=16)
     for group, transform in available_groups(text).items():
         if group == "time_shift":
@@ -61,26 +72,37 @@ def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
             if isinstance(transform, PointTransform)
             else transform(data, e, draws[:, : transform.n_draws])
         )
-        panels.append((group, eps, image))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.3), squeeze=False, constrained_layout=True)
-    lim = max(float(p[2].u.abs().max()) for p in panels)
-    for ax, (group, eps, d) in zip(axes[0], panels):
-        t0, dt, L = float(d.t0[0]), float(d.dt[0]), float(d.L[0])
-        nt = d.u.shape[1]
-        ax.imshow(
-            d.u[0].numpy(),
-            origin="lower",
-            aspect="auto",
-            cmap="RdBu_r",
-            vmin=-lim,
-            vmax=lim,
-            extent=[0, L, t0, t0 + dt * (nt - 1)],
+        panels.append(Panel(group, eps, image, float(pde_residual(eq, image)[0])))
+    return panels
+
+
+def gallery_figure(name: str, panels: list[Panel]) -> Any:
+    """One ``u(t, x)`` image per panel on one colour scale (one colorbar); every panel has its own labelled
+    axes, since a group may move the trajectory to other times (scaling) or places."""
+    plt = pyplot()
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.1 * len(panels) + 1.0, 3.6), squeeze=False, layout="constrained"
+    )
+    lim = max(float(p.data.u[0].abs().max()) for p in panels) or 1.0
+    for ax, p in zip(axes[0], panels):
+        d = p.data
+        x, t = d.positions()[0].tolist(), d.times()[0].tolist()
+        image = ax.imshow(
+            d.u[0].numpy(), origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=cell_extent(x, t)
         )
-        residual = float(pde_residual(eq, d)[0])
-        ax.set_title(
-            f"{group}" + (f"  eps={eps:.3g}" if group != "original" else "") + f"\nresidual {residual:.1e}", fontsize=9
-        )
+        strength = f"  ε = {p.eps:.3g}" if p.group != "original" else ""
+        ax.set_title(f"{p.group}{strength}\nresidual {p.residual:.1e}", fontsize=9)
         ax.set_xlabel("x")
-    axes[0][0].set_ylabel("t")
-    fig.suptitle(f"{name}: {text}  (each panel is again a solution; residual = ||u_t - F|| / ||u_t||)", fontsize=10)
-    return save_figure(fig, out, dpi=110)
+        ax.set_ylabel("t")
+        ax.tick_params(labelsize=8)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.85, label="u")
+    fig.suptitle(
+        f"{name}: {equation_text(name)}  (each panel is again a solution; residual = ||u_t - F|| / ||u_t||)",
+        fontsize=10,
+    )
+    return fig
+
+
+def save_gallery(name: str, out: str | os.PathLike, seed: int = 0) -> Path:
+    """Save a PNG: the trajectory, then one panel per available group with its PDE residual."""
+    return save_figure(gallery_figure(name, gallery_panels(name, seed)), out, dpi=110)

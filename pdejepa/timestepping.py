@@ -19,15 +19,18 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+from solvers.figures import parameter_text, save_figure, variable_label
+
 from .checks import check_batch
 from .codes import Codes, conditioning
 from .config import TimestepConfig, save_config
 from .data.restrict import restrict_flow
-from .eval.flows import FlowDiagnostics
+from .eval.flows import FLOW_FIELDS, FlowDiagnostics
 from .experiment import Experiment
+from .figures.filmstrips import filmstrip_figures
+from .figures.labels import read_attrs, read_coordinate
+from .figures.rollouts import rollout_error_figure, rollouts_figure
 from .files import save_state, write_atomic
-from .flow_report import plot_filmstrips
-from .report import plot_rollouts, plot_timestep
 from .steppers.module import TimeStepping
 from .steppers.pairs import FramePairs
 from .train.dynamics_module import coarsen
@@ -80,6 +83,7 @@ def train_stepper(exp: Experiment, variant: str, seed: int, u: torch.Tensor, cod
         conditioning="none" if variant == "none" else t.conditioning,
         cond_dim=z.shape[-1],
         lr=t.lr,
+        residual=t.residual,
         seed=seed,
         **regularisers(t, variant),
     )
@@ -95,17 +99,46 @@ def train_stepper(exp: Experiment, variant: str, seed: int, u: torch.Tensor, cod
     return module
 
 
-def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
-    """Train and evaluate the steppers of ``timestep.variants`` per seed; rows of one-step and rollout NMSE
-    (and, for flows, the rollout diagnostics per frame).
+def save_figures(
+    exp: Experiment, u_test: torch.Tensor, codes: Codes, first: dict[str, TimeStepping], rows: list[dict], out: Path
+) -> list[Path]:
+    """``rollout_error.png`` (relative L2 and VRMSE against time) and the first test trajectory against each
+    first-seed stepper's rollout: ``rollouts.png`` (1D) or ``filmstrip_FIELD.png`` (flows), on the file's
+    coordinates, with its labels and units and the sample's parameter."""
+    t, d, test_file = exp.config.timestep, exp.config.data, exp.files[1]
+    test_set = exp.dataset(test_file)
+    t0, dt = test_set.meta[0]
+    start = exp.config.pretrain.window[0] + t.history  # the first predicted frame
+    times = [t0 + dt * (start + k) for k in range(u_test.shape[1] - t.history)]
+    fields = FLOW_FIELDS if exp.is_flow else ("u",)
+    attrs = read_attrs(test_file, ("time", "x", "y", d.label, *fields))
+    labels = {name: variable_label(name, a) for name, a in attrs.items()}
+    data = f"{d.equation}, {len(u_test)} test trajectories"
+    errors = rollout_error_figure(rows, times, labels["time"], d.label, title=f"Time-stepping {data}")
+    paths = [save_figure(errors, out / "rollout_error.png")]
+    rollouts = {v: m.rollout(u_test[:1], codes.test[v][:1])[0] for v, m in first.items()}
+    value = float(test_set.label_values(d.label)[0])
+    title = f"{d.equation}, test sample 0: {parameter_text(d.label, value, attrs[d.label])}"
+    truth, shown = u_test[0, t.history :], {"parameter": d.label, "title": title, "times": times, "labels": labels}
+    if not exp.is_flow:
+        x = pooled(read_coordinate(test_file, "x"), t.pool)
+        fig = rollouts_figure(truth[:, 0], {v: r[:, 0] for v, r in rollouts.items()}, x=x, **shown)
+        return [*paths, save_figure(fig, out / "rollouts.png")]
+    grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()}
+    figures = filmstrip_figures(truth, rollouts, x=grid["x"], y=grid["y"], **shown)
+    return [*paths, *(save_figure(fig, out / f"filmstrip_{field}.png") for field, fig in figures.items())]
 
-    Writes ``timestep.json``, ``rollout_nmse.png``, ``rollouts.png`` (1D) or ``filmstrip_FIELD.png`` (flows)
-    and the first seed's steppers (``stepper_VARIANT.pt``, weights only) to ``out``.
+
+def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
+    """Train and evaluate the steppers of ``timestep.variants`` per seed; rows of one-step and rollout errors
+    (relative L2, VRMSE; and, for flows, the rollout diagnostics per frame).
+
+    Writes ``timestep.json``, the figures of :func:`save_figures` and the first seed's steppers
+    (``stepper_VARIANT.pt``, weights only) to ``out``.
     """
     t, progress = exp.config.timestep, exp.progress
     save_config(exp.config, out, "timestep_config.yaml")
     context = exp.config.pretrain.window[0]
-    test_set = exp.dataset(exp.files[1])
     u_train, u_test = (fields_after(exp.dataset(path), context, t.pool, exp.is_flow) for path in exp.files)
     pairs = len(FramePairs(u_train, torch.zeros(len(u_train), 0), t.history, t.horizon))
     check_batch("timestep.batch_size", t.batch_size, pairs)
@@ -120,23 +153,14 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
             rows.append({"variant": variant, "seed": seed, **metrics})
             if variant == t.variants[-1] or progress:
                 print(
-                    f"  {variant:7s} seed {seed}: one-step NMSE {metrics['one_step_nmse']:.2e}, "
-                    f"rollout NMSE {metrics['rollout_nmse_mean']:.2e}",
+                    f"  {variant:7s} seed {seed}: one-step relative L2 {metrics['one_step_rel_l2']:.2e}, "
+                    f"rollout relative L2 {metrics['rollout_rel_l2_mean']:.2e}, "
+                    f"VRMSE {metrics['rollout_vrmse_mean']:.2e}",
                     flush=True,
                 )
             if seed == t.seeds[0]:
                 save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
                 first[variant] = module
     write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
-    plot_timestep(rows, out)
-    sample = {v: codes.test[v][:1] for v in t.variants}
-    if grid is None:
-        plot_rollouts(u_test[:1], sample, first, out)
-        return rows
-    t0, dt = test_set.meta[0]
-    times = [t0 + dt * (context + t.history + k) for k in range(u_test.shape[1] - t.history)]
-    label = exp.config.data.label
-    title = f"test sample 0, {label} = {test_set.label_values(label)[0]:.3f}"
-    rollouts = {v: m.rollout(u_test[:1], sample[v])[0] for v, m in first.items()}
-    plot_filmstrips(u_test[0, t.history :], rollouts, grid["x"], grid["y"], times, title, out)
+    save_figures(exp, u_test, codes, first, rows, out)
     return rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from importlib import metadata
@@ -22,9 +23,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import cf
 from .checks import is_int
 from .config import SimulationConfig, draw_inputs
-from .dataset import TrajectoryWriter, to_json
+from .dataset import TrajectoryWriter, finished_run, to_json
 from .equations import EQUATIONS
 from .errors import BlowUpError, UnresolvedTrajectoryError
 from .integrate import simulate
@@ -154,7 +156,13 @@ class DatasetRecipe(Protocol):
 
     def coords(self) -> dict[str, np.ndarray]: ...
 
-    def coord_attrs(self) -> dict[str, dict[str, str]]: ...
+    def coord_attrs(self) -> dict[str, dict[str, str]]:
+        """CF attributes of every coordinate, ``sample`` included (:mod:`solvers.cf`)."""
+        ...
+
+    def variable_attrs(self) -> dict[str, dict[str, str]]:
+        """CF attributes of every field and per-sample variable (:mod:`solvers.cf`)."""
+        ...
 
     def attrs(self) -> dict[str, Any]:
         """Provenance attributes of the file besides seed, counts, config and version."""
@@ -188,10 +196,27 @@ class Periodic1DRecipe:
 
     def coord_attrs(self) -> dict[str, dict[str, str]]:
         L = self.cfg.params["L"]
+        where = (
+            "nondimensional position in the periodic domain [0, L)"
+            if L[0] == L[1]
+            else "position as a fraction of each trajectory's domain length L (x / L)"
+        )
         return {
-            "time": {"long_name": "time", "units": "time units of the equation"},
-            "x": {"long_name": "x", "units": "length units" if L[0] == L[1] else "fraction of each sample's L"},
-            "sample": {"long_name": "global trajectory index"},
+            "time": cf.time_coordinate(f"frames of {self.cfg.eq.formula}"),
+            "x": cf.quantity("x", where, axis="X"),
+            "sample": cf.SAMPLE,
+        }
+
+    def variable_attrs(self) -> dict[str, dict[str, str]]:
+        eq = self.cfg.eq
+        return {
+            "u": cf.quantity("u", f"nondimensional solution of {eq.formula}"),
+            "spectral_tail": cf.quantity(
+                "spectral tail",
+                "largest Fourier amplitude in the top 20% of retained modes over the largest non-mean amplitude, "
+                "maximum over the stored frames (a resolution check: at most tail_tol)",
+            ),
+            **cf.parameter_attrs(eq.parameters, self.cfg.params),
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -280,13 +305,19 @@ def generate(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
+    compression: str = "gzip",
+    split: str | None = None,
 ) -> Path:
     """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
 
     ``cfg`` is the configuration of a family in :data:`FAMILIES`: a 1D
     :class:`~solvers.config.SimulationConfig` or a :class:`~solvers.ns2d.BuoyancyConfig`.
     Trajectory ``i`` depends only on ``(cfg, seed, i)``: batch size, shard split and device
-    change nothing but round-off (float64 on every device).
+    change nothing but round-off (float64 on every device). ``compression``: of the fields' chunks
+    (:data:`~solvers.dataset.COMPRESSIONS`, ``gzip:LEVEL`` for a level); ``split``: the file's
+    ``split`` attribute (``train``, ``valid``, ``test``; see :mod:`solvers.splits`).
+    ``resume`` continues the partial file of this run, and leaves a file this run already finished
+    as it is, so rerunning every rank of a sharded run resumes each shard where it stopped.
 
     Returns:
         The path of the finished file.
@@ -297,23 +328,33 @@ def generate(
     indices = shard.indices(num)
     config = recipe.config()
     attrs = {
+        "title": f"{recipe.name} trajectories simulated by pdejepa",
         **recipe.attrs(),
         "seed": int(seed),
         "num_total": int(num),
         "shard": f"{shard.index}/{shard.count}",
+        "split": split,
         "config": to_json(config),
         "version": package_version(),
         "complete": 0,
     }
+    path, fingerprint = shard.path(Path(out)), run_fingerprint(cfg, num, seed, shard)
+    if resume and not overwrite and finished_run(path, fingerprint):
+        # e.g. the shard of a torchrun rank that finished before another rank was killed
+        if progress:
+            tqdm.write(f"{path} is already complete; nothing to resume", file=sys.stderr)
+        return path
     writer = TrajectoryWriter(
-        shard.path(Path(out)),
+        path,
         fields=recipe.fields,
         coords=recipe.coords(),
         samples=indices,
         per_sample=recipe.per_sample,
         attrs=attrs,
-        fingerprint=run_fingerprint(cfg, num, seed, shard),
+        fingerprint=fingerprint,
         coord_attrs=recipe.coord_attrs(),
+        variable_attrs=recipe.variable_attrs(),
+        compression=compression,
         resume=resume,
         overwrite=overwrite,
     )

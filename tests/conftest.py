@@ -16,14 +16,16 @@ def isolated_symmetry_cache(tmp_path_factory):
 
 
 @pytest.fixture
-def one_torch_thread():
+def one_torch_thread(monkeypatch):
     """Run torch single-threaded in these tests.
 
     Results do not depend on it (rows are independent), but on a small shared CPU
     torch's intra-op threads make batched FFTs of a few 64-point rows about 1000x
     slower (milliseconds instead of microseconds per call), which would dominate
-    the run time of a test file.
+    the run time of a test file. ``OMP_NUM_THREADS=1`` tells the CLI (which otherwise
+    picks the usable cores at start-up, :mod:`solvers.threads`) to keep it so.
     """
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

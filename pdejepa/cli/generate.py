@@ -42,8 +42,16 @@ SIMULATION_FLAGS = (
     ("--max-cfl", "max_cfl", float, "2D: cells per step beyond which a trajectory counts as blown up"),
     ("--splitting", "splitting", str, "2D: order of force and diffusion in a step: pdearena (default) or balanced"),
 )
-RUN_KEYS = ("num", "out", "seed", "device", "batch_size")
-RUN_DEFAULTS = {"num": 16, "out": None, "seed": 0, "device": "cpu", "batch_size": 256}
+RUN_KEYS = ("num", "out", "seed", "device", "batch_size", "splits", "compression")
+RUN_DEFAULTS = {
+    "num": 16,
+    "out": None,
+    "seed": 0,
+    "device": "cpu",
+    "batch_size": 256,
+    "splits": None,
+    "compression": "gzip",
+}
 
 
 def parameter_symbols() -> list[str]:
@@ -74,7 +82,17 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--batch-size", type=int, help="trajectories per batch (default 256)")
     p.add_argument("--shard", help="i/n: write shard i of n (default: RANK/WORLD_SIZE under torchrun)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument(
+        "--splits",
+        type=float,
+        nargs=3,
+        metavar=("TRAIN", "VALID", "TEST"),
+        help="write <out>_train, _valid and _test with disjoint seeds: fractions of --num (0.8 0.1 0.1) or counts",
+    )
+    p.add_argument(
+        "--compression", help="chunk compression of the fields: none, lzf, gzip (default) or gzip:LEVEL (1-9)"
+    )
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run (a finished file is kept)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     for flag, field, typ, text in SIMULATION_FLAGS:
@@ -108,8 +126,10 @@ def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
         raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(datasets)}")
     recipe.pop("equation", None)
     run = dict(RUN_DEFAULTS)
-    run.update({k: recipe.pop(k) for k in RUN_KEYS if k in recipe})
-    run.update({k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None})
+    given = {k: recipe.pop(k) for k in RUN_KEYS if k in recipe}
+    given.update({k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None})
+    run.update(given)
+    run["num_given"] = "num" in given  # with --splits counts, a --num must agree with them
     params = recipe.pop("params", {}) or {}
     if not isinstance(params, dict):
         raise ValueError(f"params must be a mapping of parameter ranges such as {{nu: [0.05, 0.5]}}, got {params!r}")
@@ -133,20 +153,27 @@ def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
 
 def run_generate(args: argparse.Namespace) -> int:
     from solvers.generate import Shard, generate
+    from solvers.splits import are_fractions, generate_splits, split_counts
 
     cfg, run = load_recipe(args)
     start = time.perf_counter()
-    path = generate(
-        cfg,
-        num=run["num"],
-        out=run["out"],
-        seed=run["seed"],
-        device=run["device"],
-        batch_size=run["batch_size"],
-        shard=Shard.parse(args.shard),
-        resume=args.resume,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    )
+    options = {
+        "seed": run["seed"],
+        "device": run["device"],
+        "batch_size": run["batch_size"],
+        "shard": Shard.parse(args.shard),
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "progress": not args.no_progress,
+        "compression": run["compression"],
+    }
+    if run["splits"] is not None:
+        total = run["num"] if run["num_given"] or are_fractions(run["splits"]) else None  # counts set the total
+        counts = split_counts(run["splits"], total)
+        paths = generate_splits(cfg, counts, run["out"], **options)
+        listing = ", ".join(f"{split} {counts[split]} in {path}" for split, path in paths.items())
+        print(f"wrote {listing} ({time.perf_counter() - start:.1f} s)")
+        return 0
+    path = generate(cfg, num=run["num"], out=run["out"], **options)
     print(f"wrote {path} ({run['num']} trajectories in total, {time.perf_counter() - start:.1f} s)")
     return 0

@@ -83,13 +83,15 @@ def print_config(args: argparse.Namespace, overrides: list[str]) -> int:
 
 def run_job(args: argparse.Namespace) -> int:
     import pdejepa.api as api
+    from pdejepa.distributed import first_process
     from pdejepa.report import gap_closed
 
     if args.print_config:
         return print_config(args, args.overrides)
     if args.command == "pretrain":
         ckpt = api.pretrain(args.config, args.out, overrides=args.overrides, progress=not args.no_progress)
-        print(f"checkpoint: {ckpt}")
+        if first_process():  # the other processes of a DDP run rerun this command: one line, from the first
+            print(f"checkpoint: {ckpt}")
         return 0
     if args.ckpt is None:
         raise ValueError(f"{args.command} needs --ckpt, the pretraining checkpoint whose encoder it evaluates")
@@ -102,8 +104,8 @@ def run_job(args: argparse.Namespace) -> int:
         gap = gap_closed(rows)
         if gap is not None:
             print(
-                f"SSL conditioning cuts mean rollout NMSE by {100 * gap[0]:.1f}% and closes {100 * gap[1]:.0f}% of "
-                "the gap to the oracle"
+                f"SSL conditioning cuts the mean rollout relative L2 by {100 * gap[0]:.1f}% and closes "
+                f"{100 * gap[1]:.0f}% of the gap to the oracle"
             )
         print("plots: " + ", ".join(str(p) for p in sorted(args.out.glob("*.png"))))
     return 0

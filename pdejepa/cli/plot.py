@@ -16,6 +16,11 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample", type=int, nargs="+", default=[0], help="sample positions in the file")
     p.add_argument("--out", type=Path, help="PNG path (default: FILE with .png)")
     p.add_argument("--frames", type=int, default=8, help="2D files: frames per filmstrip (default 8)")
+    p.add_argument(
+        "--shared-scale",
+        action="store_true",
+        help="one colour scale for every sample (default: each sample scaled to its own range)",
+    )
     p.set_defaults(run=run_plot)
 
 
@@ -24,6 +29,7 @@ def run_plot(args: argparse.Namespace) -> int:
 
     if not args.file.exists():
         raise FileNotFoundError(f"{args.file} does not exist")
-    out = plot_dataset(args.file, args.sample, args.out or args.file.with_suffix(".png"), frames=args.frames)
+    out = args.out or args.file.with_suffix(".png")
+    out = plot_dataset(args.file, args.sample, out, frames=args.frames, shared_scale=args.shared_scale)
     print(f"saved {out}")
     return 0

@@ -3,7 +3,7 @@ images and videos."""
 
 from __future__ import annotations
 
-from .flow_views import FlowViewMaker
+from .flow_views import FIELDS as FLOW_FIELDS, FlowViewMaker
 from .procedural import MovingObjectsVideos, ShapesImages, save_gallery
 from .trajectories import TrajectoryDataset, collate
 from .views import ViewMaker
@@ -22,13 +22,18 @@ def make_views(
     grid: dict[str, list[float]] | None = None,
     max_start: int | None = None,
     video: bool = False,
+    standardise: dict[str, tuple[float, float]] | None = None,
 ) -> ViewMaker | FlowViewMaker:
     """The view maker for the data: 1D fields of ``equation`` (an equation string), or 2D flows
     when ``grid`` gives their cell centres ``{"x": [...], "y": [...]}``. ``max_start``: latest first
-    frame of a view (None: anywhere); ``video``: 2D flows as videos ``(batch, 7, frames, y, x)``."""
+    frame of a view (None: anywhere); ``video``: 2D flows as videos ``(batch, 7, frames, y, x)``;
+    ``standardise``: field -> ``(mean, std)`` the field channels are standardised with (None: raw values)."""
     if grid is not None:
-        return FlowViewMaker(dict(strengths), tuple(window), tuple(grid["x"]), tuple(grid["y"]), max_start, video)
-    return ViewMaker(equation, dict(strengths), tuple(window), tuple(params), max_start)
+        scales = None if standardise is None else tuple(tuple(standardise[name]) for name in FLOW_FIELDS)
+        x, y = tuple(grid["x"]), tuple(grid["y"])
+        return FlowViewMaker(dict(strengths), tuple(window), x, y, max_start, video, standardise=scales)
+    scale = None if standardise is None else tuple(standardise["u"])
+    return ViewMaker(equation, dict(strengths), tuple(window), tuple(params), max_start, scale)
 
 
 __all__ = [

@@ -37,6 +37,8 @@ class FlowViewMaker:
             gravity; for ViT tubelets) instead of frames stacked as channels.
         system: the equations the flows solve, whose derived algebra the groups must belong to
             (``ns2d-buoyancy``: smoke; rotations are refused there, gravity breaks them).
+        standardise: ``(mean, std)`` of each field of :data:`FIELDS` (the training file's statistics): the field
+            channels are ``(value - mean) / std``, applied after the symmetries, which act on the physical values.
     """
 
     strengths: dict[str, float]
@@ -46,6 +48,7 @@ class FlowViewMaker:
     max_start: int | None = None
     video: bool = False
     system: str = "ns2d-buoyancy"
+    standardise: tuple[tuple[float, float], ...] | None = None
     augmentation: FlowAugmentation | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -89,7 +92,11 @@ class FlowViewMaker:
         data = replace(data, times=times)
         if augment and self.augmentation is not None:
             data = self.augmentation(data, seed, ids)
-        per_frame = torch.cat([data.scalars["smoke"][:, :, None], data.velocity, data.coords / self.scale], dim=2)
+        values = torch.cat([data.scalars["smoke"][:, :, None], data.velocity], dim=2)  # (batch, frames, 3, y, x)
+        if self.standardise is not None:
+            mean, std = (torch.tensor(c, dtype=u.dtype, device=dev)[:, None, None] for c in zip(*self.standardise))
+            values = (values - mean) / std
+        per_frame = torch.cat([values, data.coords / self.scale], dim=2)
         gravity = data.gravity[:, :, None, None].expand(-1, -1, *u.shape[-2:])
         if self.video:
             frames_of_gravity = gravity[:, None].expand(-1, wt, -1, -1, -1)

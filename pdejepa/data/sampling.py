@@ -1,4 +1,5 @@
-"""Shuffling that is a function of ``(seed, epoch)`` alone, so a resumed run sees the same batches."""
+"""Shuffling that is a function of ``(seed, epoch)`` alone, so a resumed run sees the same batches, and batches
+split over the processes of a data-parallel run so that the global batches do not depend on their number."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 import torch
-from torch.utils.data import RandomSampler
+from torch.utils.data import RandomSampler, Sampler
 
 from ..checks import check_count
+from ..distributed import rank_and_world
 
 
 class EpochShuffle(RandomSampler):
@@ -16,8 +18,7 @@ class EpochShuffle(RandomSampler):
 
     A plain ``RandomSampler`` draws each epoch's order from one generator stream, so a process
     that resumes at epoch ``e`` replays epoch 0's order. Lightning calls :meth:`set_epoch` at
-    the start of each epoch (and, being a ``RandomSampler``, swaps it for a seeded
-    ``DistributedSampler`` under DDP).
+    the start of each epoch (also as the ``sampler`` of a :class:`RankBatches`).
     """
 
     def __init__(self, data: Sized, seed: int = 0) -> None:
@@ -33,3 +34,41 @@ class EpochShuffle(RandomSampler):
         state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(2, np.uint32)
         generator = torch.Generator().manual_seed((int(state[0]) & 0x7FFFFFFF) << 32 | int(state[1]))
         yield from torch.randperm(len(self.data_source), generator=generator).tolist()
+
+
+class RankBatches(Sampler[list[int]]):
+    """This process's share of every global batch: ``sampler``'s order cut into global batches of
+    ``batch_size`` (a last, partial one dropped), each split into equal consecutive parts, one per process in
+    rank order.
+
+    The global batches are the same for any number of processes, each sample is in at most one of them per
+    epoch (all but the ``len(data) % batch_size`` of the dropped tail), and every process gets as many
+    batches. ``rank`` and ``world`` default to the process group's, read when iterating (the loader is built
+    before it exists); ``batch_size`` must be a multiple of ``world``.
+    """
+
+    def __init__(self, sampler: Sampler[int], batch_size: int, rank: int | None = None, world: int | None = None):
+        self.sampler = sampler
+        self.batch_size = check_count("batch_size", batch_size)
+        self.world = None if world is None else check_count("world", world)
+        self.rank = None if world is None else check_count("rank", rank or 0, low=0, high=self.world - 1)
+
+    def share(self) -> tuple[int, int]:
+        """``(first, size)``: where this process's part starts in each global batch, and its length."""
+        rank, world = rank_and_world() if self.world is None else (self.rank, self.world)
+        if self.batch_size % world:
+            raise ValueError(
+                f"pretrain.batch_size={self.batch_size} (the global batch) must be a multiple of the "
+                f"{world} processes (devices x num_nodes)"
+            )
+        size = self.batch_size // world
+        return rank * size, size
+
+    def __iter__(self) -> Iterator[list[int]]:
+        first, size = self.share()
+        order = list(self.sampler)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            yield order[start + first : start + first + size]
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.batch_size

@@ -48,6 +48,8 @@ class ViewMaker:
         params: per-sample parameter names the equation needs (e.g. ``("nu",)`` for Cole-Hopf),
             taken from the batch's labels in that order.
         max_start: latest first frame of a view (:func:`window_starts`); None: anywhere.
+        standardise: ``(mean, std)`` of the field (the training file's statistics): the field channel is
+            ``(u - mean) / std``, applied after the symmetries, which act on the physical values.
     """
 
     equation: str
@@ -55,6 +57,7 @@ class ViewMaker:
     window: tuple[int, int]
     params: tuple[str, ...] = ()
     max_start: int | None = None
+    standardise: tuple[float, float] | None = None
     augmentation: SymmetryAugmentation | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -94,6 +97,9 @@ class ViewMaker:
         start_x = (place[:, 1] * nx).long()
         cols = (start_x[:, None] + torch.arange(wx, device=data.u.device)) % nx  # periodic wrap-around
         u = torch.gather(data.u, 2, cols[:, None, :].expand(-1, wt, -1))
+        if self.standardise is not None:
+            mean, std = self.standardise
+            u = (u - mean) / std
         tc = (data.dt / ref_t.to(data.dt))[:, None] * torch.arange(wt, device=u.device, dtype=u.dtype)
         xc = (data.L / nx / ref_x.to(data.L))[:, None] * torch.arange(wx, device=u.device, dtype=u.dtype)
         coords_t = tc[:, :, None].expand(-1, -1, wx)

@@ -1,5 +1,6 @@
-"""Diagnostics of rolled-out 2D smoke flows against the truth: relative L2 per field and frame, the
-divergence of the predicted velocity, the drift of the total smoke, the plume's centre-of-mass height.
+"""Diagnostics of rolled-out 2D smoke flows against the truth: relative L2 and VRMSE per field and frame
+(:mod:`pdejepa.eval.metrics`), the divergence of the predicted velocity, the drift of the total smoke, the
+plume's centre-of-mass height.
 
 The fields are cell-centred on the solver's closed-box grid (:mod:`solvers.ns2d.mac`), laid out
 ``(..., y, x)`` with ``y`` pointing up (against gravity). The solver keeps the velocity on the faces and
@@ -18,12 +19,9 @@ from dataclasses import dataclass
 import torch
 
 from ..data.flow_views import FIELDS as FLOW_FIELDS  # smoke, vx, vy: the order of a flow batch's fields
+from .metrics import relative_l2, vrmse
 
-
-def relative_l2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """``||pred - true||^2 / ||true||^2`` over the last two (space) dims: ``(batch, time, fields, y, x)`` ->
-    ``(batch, time, fields)``."""
-    return (pred - true).pow(2).sum((-2, -1)) / true.pow(2).sum((-2, -1)).clamp_min(1e-30)
+SPACE = (-2, -1)  # the (y, x) dims of a flow batch
 
 
 def corner_divergence(vx: torch.Tensor, vy: torch.Tensor, hx: float, hy: float) -> torch.Tensor:
@@ -56,7 +54,7 @@ class FlowDiagnostics:
     """The diagnostics of rollouts on the grid of cell centres ``x`` ``(nx,)``, ``y`` ``(ny,)`` (uniform).
 
     Called with a rollout and its truth ``(batch, time, 3, ny, nx)`` (fields :data:`FLOW_FIELDS`), returns
-    per-sample ``(batch, time)`` tensors: ``rel_l2_FIELD``, ``divergence_rms`` of the prediction and
+    per-sample ``(batch, time)`` tensors: ``rel_l2_FIELD``, ``vrmse_FIELD``, ``divergence_rms`` of the prediction and
     ``divergence_rms_truth``, ``smoke_drift`` (signed) and ``smoke_drift_abs``, ``com_height`` of the
     prediction, ``com_height_truth`` and ``com_height_error`` (absolute difference, length units).
     """
@@ -72,8 +70,9 @@ class FlowDiagnostics:
         hx, hy = self.x[1] - self.x[0], self.y[1] - self.y[0]
         y = torch.tensor(self.y, dtype=torch.float64)
         pred, true = pred.double(), true.double()
-        rel = relative_l2(pred, true)
+        rel, scaled = relative_l2(pred, true, SPACE), vrmse(pred, true, SPACE)
         out = {f"rel_l2_{name}": rel[:, :, i] for i, name in enumerate(FLOW_FIELDS)}
+        out |= {f"vrmse_{name}": scaled[:, :, i] for i, name in enumerate(FLOW_FIELDS)}
         out["divergence_rms"] = divergence_rms(pred[:, :, 1], pred[:, :, 2], hx, hy)
         out["divergence_rms_truth"] = divergence_rms(true[:, :, 1], true[:, :, 2], hx, hy)
         drift = smoke_drift(pred[:, :, 0], true[:, :, 0])

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..distributed import all_max, all_sum
+
 # distance name -> elementwise loss; the paper each belongs to in the module docstring
 DISTANCES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "smooth_l1": lambda p, y: F.smooth_l1_loss(p, y, beta=1.0),
@@ -56,24 +58,22 @@ def variance_penalty(pred: torch.Tensor, eps: float = 1e-4, positions: torch.Ten
 
     Without ``positions`` the variance runs over all ``batch * n`` tokens per dimension; with token
     positions ``(batch, n)`` (long) it runs, per position and dimension, over the samples predicting
-    that position (positions predicted by fewer than two samples are left out).
+    that position (positions predicted by fewer than two samples are left out). Under ``torch.distributed``
+    it runs over the tokens of every process (their counts, sums and squares summed with gradients), whose
+    ``n`` may differ.
     """
     _check_tokens("pred", pred)
-    z = pred.reshape(-1, pred.shape[-1])
-    if z.shape[0] < 2:
-        raise ValueError(f"variance needs at least 2 predicted tokens, got batch*n = {z.shape[0]}")
-    if positions is None:
-        return F.relu(1 - torch.sqrt(z.var(dim=0) + eps)).mean()
-    if positions.shape != pred.shape[:2]:
+    if positions is not None and positions.shape != pred.shape[:2]:
         raise ValueError(f"positions must be (batch, n) = {tuple(pred.shape[:2])}, got {tuple(positions.shape)}")
-    pos = positions.reshape(-1).long()
-    slots = int(pos.max()) + 1
-    count = torch.zeros(slots, dtype=z.dtype, device=z.device).index_add_(0, pos, torch.ones_like(pos, dtype=z.dtype))
-    mean = (
-        torch.zeros(slots, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, pos, z)
-        / count.clamp_min(1)[:, None]
-    )
-    squares = torch.zeros_like(mean).index_add_(0, pos, (z - mean[pos]) ** 2)
+    z = pred.reshape(-1, pred.shape[-1])
+    pos = torch.zeros(len(z), dtype=torch.long, device=z.device) if positions is None else positions.reshape(-1).long()
+    slots = all_max(int(pos.max()) + 1 if len(pos) else 1, z.device)
+    count = all_sum(torch.zeros(slots, dtype=z.dtype, device=z.device).index_add_(0, pos, torch.ones_like(z[:, 0])))
+    if positions is None and count[0] < 2:
+        raise ValueError(f"variance needs at least 2 predicted tokens, got batch*n = {int(count[0])}")
+    sums = all_sum(torch.zeros(slots, z.shape[1], dtype=z.dtype, device=z.device).index_add(0, pos, z))
+    mean = sums / count.clamp_min(1)[:, None]
+    squares = all_sum(torch.zeros_like(mean).index_add(0, pos, (z - mean[pos]) ** 2))
     shared = count >= 2
     if not shared.any():
         raise ValueError("no token position is predicted by two samples: no variance across the batch to take")

@@ -7,8 +7,10 @@ Bardes, Ponce & LeCun, ICLR 2022, eq. (1)-(4) and their reference code:
     cov = sum_{z in (z_a, z_b)} (1/D) sum_{d != e} C(z)_{de}^2,   C(z) = (z - mean)^T (z - mean) / (N - 1)
     loss = 25 inv + 25 var + 1 cov
 
-The invariance term uses the local batch; variance and covariance use the global batch when
-run under ``torch.distributed`` (the embeddings are gathered, with gradients).
+The invariance term uses the local batch (DDP's mean of the processes' gradients makes it the global
+batch's); variance and covariance use the global batch when run under ``torch.distributed`` (the
+embeddings are gathered with gradients, :func:`pdejepa.distributed.gather`), so ``N`` processes of ``b``
+samples compute the loss and gradients of one process on ``N * b`` (tested).
 """
 
 from __future__ import annotations
@@ -17,17 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def gather(z: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``z`` over all processes along the batch, keeping gradients; identity when not distributed."""
-    if (
-        not (torch.distributed.is_available() and torch.distributed.is_initialized())
-        or torch.distributed.get_world_size() == 1
-    ):
-        return z
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(z), dim=0)
+from ..distributed import gather
 
 
 def off_diagonal(m: torch.Tensor) -> torch.Tensor:

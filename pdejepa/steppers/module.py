@@ -1,4 +1,4 @@
-"""Teacher-forced training of a time-stepper, and its one-step and rollout errors."""
+"""Teacher-forced training of a time-stepper, and its one-step and rollout errors (relative L2, VRMSE)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ from collections.abc import Callable
 import lightning as L
 import torch
 
+from ..eval.metrics import relative_l2, vrmse
 from .code import perturb, pick_window
 from .pairs import FramePairs
 from .stepper import ConditionedFNO
 
 Diagnostics = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
-
-
-def nmse(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """``||pred - true||^2 / ||true||^2`` over all but the first two dims: ``(batch, time)``."""
-    dims = tuple(range(2, true.ndim))
-    return (pred - true).pow(2).sum(dims) / true.pow(2).sum(dims).clamp_min(1e-30)
 
 
 class TimeStepping(L.LightningModule):
@@ -47,6 +42,7 @@ class TimeStepping(L.LightningModule):
         code_noise: float = 0.0,
         code_dropout: float = 0.0,
         film_weight_decay: float | None = None,
+        residual: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -62,6 +58,7 @@ class TimeStepping(L.LightningModule):
             cond_dim,
             fields=fields,
             code_dims=code_dims,
+            residual=residual,
         )
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -107,8 +104,10 @@ class TimeStepping(L.LightningModule):
     def evaluate(
         self, u: torch.Tensor, z: torch.Tensor, batch_size: int = 128, diagnostics: Diagnostics | None = None
     ) -> dict[str, object]:
-        """One-step NMSE over every pair of ``u`` ``(N, time, fields, *space)``, and the rollout NMSE per
-        predicted frame from the first ``history`` frames to the end (mean over samples).
+        """Errors on ``u`` ``(N, time, fields, *space)`` (:mod:`pdejepa.eval.metrics`), means over samples:
+        ``one_step_rel_l2`` of every pair, and per predicted frame of the rollout from the first ``history``
+        frames to the end ``rollout_rel_l2`` (over fields and space) and ``rollout_vrmse`` (per field, then
+        the mean over fields), with their means over frames ``rollout_rel_l2_mean``, ``rollout_vrmse_mean``.
 
         ``diagnostics(pred, true)`` of each chunk's rollout and truth ``(batch, steps, fields, *space)``
         returns per-sample tensors ``(batch, ...)``: their means over samples join the result as lists.
@@ -119,18 +118,19 @@ class TimeStepping(L.LightningModule):
         for i in range(0, len(pairs), batch_size):
             x, y, zz = (torch.stack(c) for c in zip(*(pairs[j] for j in range(i, min(i + batch_size, len(pairs))))))
             pred = self.model(x.to(self.device), self.z_or_none(zz.to(self.device))).cpu()
-            one.append(nmse(pred[:, None], y[:, None])[:, 0])
-        curves, extra = [], {}
+            one.append(relative_l2(pred, y, dims=tuple(range(1, y.ndim))))
+        errors, extra = {"rollout_rel_l2": [], "rollout_vrmse": []}, {}
         for i in range(0, len(u), batch_size):
             chunk = u[i : i + batch_size]
             pred, true = self.rollout(chunk, z[i : i + batch_size]), chunk[:, self.hparams.history :]
-            curves.append(nmse(pred, true))
+            errors["rollout_rel_l2"].append(relative_l2(pred, true, dims=tuple(range(2, true.ndim))))
+            errors["rollout_vrmse"].append(vrmse(pred, true, dims=tuple(range(3, true.ndim))).mean(2))
             for name, value in (diagnostics(pred, true) if diagnostics else {}).items():
                 extra.setdefault(name, []).append(value)
-        curve = torch.cat(curves).mean(0)
+        curves = {name: torch.cat(values).mean(0) for name, values in errors.items()}
         return {
-            "one_step_nmse": float(torch.cat(one).mean()),
-            "rollout_nmse": curve.tolist(),
-            "rollout_nmse_mean": float(curve.mean()),
+            "one_step_rel_l2": float(torch.cat(one).mean()),
+            **{name: curve.tolist() for name, curve in curves.items()},
+            **{f"{name}_mean": float(curve.mean()) for name, curve in curves.items()},
             **{name: torch.cat(values).mean(0).tolist() for name, values in extra.items()},
         }

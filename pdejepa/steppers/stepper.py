@@ -26,7 +26,9 @@ class ConditionedFNO(nn.Module):
     - ``"none"``: ``z`` is ignored (the unconditioned baseline).
 
     ``code_dims`` puts a learned linear bottleneck ``(cond_dim -> code_dims)`` in front of either map,
-    so that the conditioning has rank at most ``code_dims``.
+    so that the conditioning has rank at most ``code_dims``. With ``residual`` the operator predicts the change
+    from the last input frame, which each output frame adds back: a forcing such as buoyancy is then a larger
+    part of what the operator learns.
 
     Args:
         n_modes: Fourier modes kept per dimension, e.g. ``(16,)`` in 1D, ``(12, 12)`` in 2D.
@@ -46,6 +48,7 @@ class ConditionedFNO(nn.Module):
         cond_channels: int = 8,
         fields: int = 1,
         code_dims: int | None = None,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         if conditioning not in CONDITIONINGS:
@@ -57,7 +60,7 @@ class ConditionedFNO(nn.Module):
         if code_dims is not None and conditioning != "none" and not 1 <= code_dims <= cond_dim:
             raise ValueError(f"code_dims must be in [1, cond_dim={cond_dim}], got {code_dims}")
         self.conditioning, self.history, self.horizon, self.cond_dim = conditioning, history, horizon, cond_dim
-        self.fields = fields
+        self.fields, self.residual = fields, residual
         extra = cond_channels if conditioning == "channels" else 0
         self.fno = FNO(
             n_modes=tuple(n_modes),
@@ -85,6 +88,7 @@ class ConditionedFNO(nn.Module):
                 f"{self.conditioning} conditioning needs z of shape (batch, cond_dim), "
                 f"got {None if z is None else tuple(z.shape)}"
             )
+        last = x[:, (self.history - 1) * self.fields : self.history * self.fields]
         if self.bottleneck is not None:
             z = self.bottleneck(z)
         if self.to_channels is not None:
@@ -99,7 +103,8 @@ class ConditionedFNO(nn.Module):
             h = fno.fno_blocks(h, layer)
             if modulations is not None:
                 h = self.film(h, modulations, layer)
-        return fno.projection(h)
+        out = fno.projection(h)
+        return out + last.repeat(1, self.horizon, *([1] * (x.ndim - 2))) if self.residual else out
 
     @torch.no_grad()
     def rollout(self, start: torch.Tensor, steps: int, z: torch.Tensor | None = None) -> torch.Tensor:

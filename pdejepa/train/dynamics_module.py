@@ -40,7 +40,8 @@ class DynamicsPretraining(L.LightningModule):
     Batches hold ``u`` ``(batch, time, x)`` (1D) or ``(batch, time, fields, y, x)`` (2D flows).
 
     Args:
-        equation, strengths, window, view_params, grid, max_start: the encoder's views (:func:`make_views`).
+        equation, strengths, window, view_params, grid, max_start, standardise: the encoder's views
+            (:func:`make_views`).
         encoder, width, small_input: the ResNet.
         code: dimension of ``z``; hidden, blocks: the stepper; pool: the steps are predicted on a grid coarsened
             by ``pool`` cells per dimension; pairs: predicted steps per trajectory and batch.
@@ -73,10 +74,13 @@ class DynamicsPretraining(L.LightningModule):
         lr: float = 2e-3,
         weight_decay: float = 1e-4,
         seed: int = 0,
+        standardise: dict[str, list[float]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid, max_start)
+        self.views = make_views(
+            equation, strengths, tuple(window), tuple(view_params), grid, max_start, standardise=standardise
+        )
         self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.to_code = nn.Linear(self.encoder.dim, code)
         fields = len(scales[0])

@@ -97,8 +97,8 @@ class JEPAPretraining(L.LightningModule):
             losses.append(loss)
         loss = torch.stack(losses).mean()
         self.collapse_buffer.append(targets.mean(dim=1).detach().float().cpu())
-        self.log("loss", loss, prog_bar=True)
-        self.log_dict({f"loss/{k}": v for k, v in terms.items()})
+        self.log("loss", loss, prog_bar=True, sync_dist=True)  # the mean over DDP processes
+        self.log_dict({f"loss/{k}": v for k, v in terms.items()}, sync_dist=True)
         return loss
 
     def _progress(self) -> tuple[int, int]:

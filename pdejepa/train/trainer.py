@@ -1,4 +1,5 @@
-"""Lightning trainers as every job wants them: the progress bar on stderr (stdout holds results), no banners."""
+"""Lightning trainers as every job wants them: the progress bar on stderr (stdout holds results), no banners;
+the arguments of data-parallel pretraining."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
+
+from .global_norm import GlobalBatchNormSync
 
 BANNER_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
 
@@ -45,3 +48,11 @@ def quiet_trainer(progress: bool = False, callbacks: list[L.Callback] = (), **kw
     kwargs.setdefault("enable_checkpointing", False)
     bar = [StderrProgressBar()] if progress else []
     return L.Trainer(callbacks=[*callbacks, *bar], enable_progress_bar=progress, enable_model_summary=False, **kwargs)
+
+
+def data_parallel(strategy: str = "auto") -> dict[str, Any]:
+    """Trainer arguments for pretraining on one process or many (DDP): Lightning's ``strategy``, batch norm over
+    the global batch (:class:`~pdejepa.train.global_norm.GlobalBatchNormSync`), and the loader's own split of
+    each global batch over the processes (:class:`~pdejepa.data.sampling.RankBatches`), which Lightning must
+    not replace by its ``DistributedSampler``."""
+    return {"strategy": strategy, "plugins": [GlobalBatchNormSync()], "use_distributed_sampler": False}

@@ -29,7 +29,8 @@ class VICRegPretraining(L.LightningModule):
 
     Views are made on the device after the batch is moved (:func:`make_views`: 1D fields of
     ``equation``, or 2D flows when ``grid`` holds their cell centres), with draws from
-    ``(seed, global step, view, sample id)``, so a resumed run repeats the same views.
+    ``(seed, global step, view, sample id)``, so a resumed run repeats the same views. ``standardise``:
+    field -> ``(mean, std)`` of the field channels (see :func:`make_views`).
     """
 
     def __init__(
@@ -49,10 +50,13 @@ class VICRegPretraining(L.LightningModule):
         seed: int = 0,
         grid: dict[str, list[float]] | None = None,
         max_start: int | None = None,
+        standardise: dict[str, list[float]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.views = make_views(equation, strengths, tuple(window), tuple(view_params), grid, max_start)
+        self.views = make_views(
+            equation, strengths, tuple(window), tuple(view_params), grid, max_start, standardise=standardise
+        )
         self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()
@@ -64,12 +68,14 @@ class VICRegPretraining(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         base = (self.hparams.seed * 1_000_003 + self.global_step) * 2
-        x_a, x_b = self.views(batch, seed=base), self.views(batch, seed=base + 1)
+        # in the module's dtype: float32 views feed a float64 module too (the DDP equivalence test)
+        x_a, x_b = self.views(batch, seed=base).to(self.dtype), self.views(batch, seed=base + 1).to(self.dtype)
         h_a, h_b = self.encoder(x_a), self.encoder(x_b)
         loss, terms = self.loss(self.expander(h_a), self.expander(h_b))
         self.collapse_buffer.append(h_a.detach().float().cpu())
-        self.log("loss", loss, prog_bar=True)
-        self.log_dict({f"loss/{k}": v for k, v in terms.items()})
+        # the mean over DDP processes: the global batch's loss (invariance is a per-process mean)
+        self.log("loss", loss, prog_bar=True, sync_dist=True)
+        self.log_dict({f"loss/{k}": v for k, v in terms.items()}, sync_dist=True)
         return loss
 
     def configure_optimizers(self):

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import cf
 from ..dataset import to_json
 from ..errors import BlowUpError
 from ..noise import smooth_noise
 from .buoyancy import SmokePlume
-from .config import FORMULA, NAME, BuoyancyConfig, draw_inputs
+from .config import FORMULA, NAME, PARAMETERS, BuoyancyConfig, draw_inputs
 
 SOLVER = (
     "MAC grid, semi-Lagrangian advection (explicit Euler back-trace, bilinear lookup), explicit diffusion, "
@@ -43,14 +44,34 @@ class BuoyancyRecipe:
         return {"time": self.cfg.output_times(), "y": g.y(), "x": g.x()}
 
     def coord_attrs(self) -> dict[str, dict[str, str]]:
+        cfg = self.cfg
         return {
-            "time": {
-                "long_name": "time",
-                "units": "time units (frame k after (skip_nt + 1 + k) * substeps steps of dt)",
-            },
-            "x": {"long_name": "x (cell centres)", "units": "length units"},
-            "y": {"long_name": "y (cell centres, buoyancy points to +y)", "units": "length units"},
-            "sample": {"long_name": "global trajectory index"},
+            "time": cf.time_coordinate(
+                f"frame k is stored after (skip_nt + 1 + k) * substeps steps of dt = {cfg.dt:g}"
+            ),
+            "x": cf.quantity("x", f"nondimensional cell-centre position across the box [0, Lx = {cfg.Lx:g}]", axis="X"),
+            "y": cf.quantity(
+                "y",
+                f"nondimensional cell-centre position up the box [0, Ly = {cfg.Ly:g}]; buoyancy points to +y",
+                axis="Y",
+            ),
+            "sample": cf.SAMPLE,
+        }
+
+    def variable_attrs(self) -> dict[str, dict[str, str]]:
+        return {
+            "smoke": cf.quantity("smoke density", "nondimensional passive scalar s, advected and driving buoyancy"),
+            "vx": cf.quantity("x velocity", "nondimensional velocity along x at the cell centres"),
+            "vy": cf.quantity("y velocity", "nondimensional velocity along y (up) at the cell centres"),
+            "cfl_max": cf.quantity(
+                "largest CFL number", "largest max(|u| dt / hx, |v| dt / hy) over every step of the trajectory"
+            ),
+            "smoke_mass_change": cf.quantity(
+                "relative smoke mass change",
+                "(total smoke of the last stored frame - initial total) / initial total (semi-Lagrangian advection "
+                "does not conserve it)",
+            ),
+            **cf.parameter_attrs(PARAMETERS, self.cfg.params),
         }
 
     def attrs(self) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from pdejepa.eval.flows import (
     centre_of_mass_height,
     corner_divergence,
     divergence_rms,
-    relative_l2,
     smoke_drift,
 )
+from pdejepa.eval.metrics import relative_l2
 from solvers.ns2d import MACGrid, PressureProjection, Velocity
 from solvers.ns2d.mac import centred
 
@@ -66,7 +66,7 @@ def test_relative_l2_per_field_and_frame_and_the_diagnostics_together():
     true[:, :, 0] = true[:, :, 0].abs() + 0.1  # positive smoke
     pred = true.clone()
     pred[1, 2, 1] *= 1.5  # vx of sample 1, frame 2: error 0.5 u, relative 0.25
-    rel = relative_l2(pred, true)
+    rel = relative_l2(pred, true, dims=(-2, -1))
     assert rel.shape == (2, 3, 3)
     expected = torch.zeros(2, 3, 3)
     expected[1, 2, 1] = 0.25
@@ -79,6 +79,9 @@ def test_relative_l2_per_field_and_frame_and_the_diagnostics_together():
             "rel_l2_smoke",
             "rel_l2_vx",
             "rel_l2_vy",
+            "vrmse_smoke",
+            "vrmse_vx",
+            "vrmse_vy",
             "divergence_rms",
             "divergence_rms_truth",
             "smoke_drift",

@@ -125,3 +125,12 @@ def test_an_empty_mapping_clears_an_open_field():
     assert cfg.pretrain.strengths == {}
     cfg = load_config(ROOT / "configs" / "ns_vicreg.yaml", ["pretrain.strengths.scaling=0.1"])
     assert cfg.pretrain.strengths == {"translation": 4.0, "galilean_boost": 0.1, "scaling": 0.1}
+
+
+def test_a_signature_from_before_standardisation_existed_means_raw_fields(tmp_path):
+    from pdejepa.checkpoint import SIGNATURE_KEY, check_signature
+
+    old = {SIGNATURE_KEY: {"data.equation": "burgers", "pretrain.encoder": "resnet10"}}  # no data.standardise
+    check_signature(tmp_path / "old.ckpt", old, {"data.equation": "burgers", "data.standardise": False})
+    with pytest.raises(ValueError, match=r"data.standardise=False but this config has True"):
+        check_signature(tmp_path / "old.ckpt", old, {"data.equation": "burgers", "data.standardise": True})

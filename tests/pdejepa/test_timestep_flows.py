@@ -84,13 +84,14 @@ def test_timestep_job_on_tiny_smoke_from_the_cli(tmp_path, capsys):
     out = tmp_path / "ts"
     assert main([*args, "--out", str(out), "--no-progress", "--set", *data, *pretraining, *stepping]) == 0
     printed = capsys.readouterr().out
-    assert "rel. L2 smoke" in printed and "closes" in printed and "filmstrip_smoke.png" in printed
+    assert "relative L2 smoke" in printed and "VRMSE vy" in printed and "closes" in printed
+    assert "filmstrip_smoke.png" in printed and "rollout_error.png" in printed
     rows = json.loads((out / "timestep.json").read_text())
     assert [r["variant"] for r in rows] == ["none", "ssl", "oracle"]
     stepped = 6 - 2 - 1  # frames after the context window, less the history frame
     for r in rows:
-        assert len(r["rollout_nmse"]) == len(r["rel_l2_vy"]) == len(r["com_height_error"]) == stepped
-        assert r["one_step_nmse"] > 0 and all(d > 0 for d in r["divergence_rms"])
+        assert len(r["rollout_rel_l2"]) == len(r["vrmse_vy"]) == len(r["com_height_error"]) == stepped
+        assert r["one_step_rel_l2"] > 0 and all(d > 0 for d in r["divergence_rms"])
         assert max(r["divergence_rms_truth"]) < 1e-4 * max(r["divergence_rms"])  # the stored flow is solenoidal
     assert "CoM height error" in (out / "timestep.md").read_text()
     for field in ("smoke", "vx", "vy"):

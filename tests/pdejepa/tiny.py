@@ -16,7 +16,12 @@ TINY = [
     "regress.batch_size=4",
 ]
 
-# 2D smoke in seconds: 8 / 4 trajectories of 16 x 16 cells, 6 frames
-SMOKE_DATA = ["data.num_train=8", "data.num_test=4", "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}"]
+# 2D smoke in seconds: 8 / 4 / 4 trajectories (train, test, valid) of 16 x 16 cells, 6 frames
+SMOKE_DATA = [
+    "data.num_train=8",
+    "data.num_test=4",
+    "data.num_valid=4",
+    "data.simulation={nx: 16, ny: 16, nt: 6, skip_nt: 0}",
+]
 # one budget, one seed, two supervised steps
 QUICK_REGRESS = ["regress.budgets=[1.0]", "regress.seeds=[0]", "regress.steps=2", "regress.batch_size=4"]

@@ -118,10 +118,21 @@ def test_fresh_run_refuses_to_clobber_partial_or_complete_files(tmp_path, monkey
     with pytest.raises(FileExistsError, match="exists; pass --overwrite") as info:
         run(cfg, 4, out, seed=1)
     assert str(out) in str(info.value)
-    with pytest.raises(FileExistsError, match="already complete"):
-        run(cfg, 4, out, seed=1, resume=True)
+    # resuming a run that finished has nothing to do (a sharded rerun: the shards that were done)
+    assert run(cfg, 4, out, seed=1, resume=True) == out
+    with pytest.raises(ValueError, match="cannot resume: .* is finished but holds another run") as info:
+        run(cfg, 4, out, seed=2, resume=True)
+    assert str(out) in str(info.value) and "--overwrite" in str(info.value)
     assert out.read_bytes() == complete
 
     # overwrite replaces a complete file
     run(cfg, 4, out, seed=5, overwrite=True)
     assert load(out).attrs["seed"] == 5
+
+
+def test_resume_names_a_finished_file_it_cannot_read(tmp_path):
+    out = tmp_path / "f.h5"
+    out.write_bytes(b"not an HDF5 file")
+    with pytest.raises(ValueError, match=r"cannot resume: .*f\.h5 is not a readable HDF5 file"):
+        run(small_cfg(), 4, out, resume=True)
+    assert out.read_bytes() == b"not an HDF5 file"

@@ -51,7 +51,7 @@ def test_schema_round_trip_through_xarray(tmp_path):
     np.testing.assert_array_equal(ds["time"].values, np.linspace(0.0, 0.2, 5))
     L = cfg.params["L"][0]
     np.testing.assert_allclose(ds["x"].values, np.arange(cfg.nx) * L / cfg.nx, rtol=1e-14, atol=0)
-    assert ds["x"].attrs["units"] == "length units"
+    assert ds["x"].attrs["units"] == "1" and ds["x"].attrs["axis"] == "X"  # nondimensional (UDUNITS), CF axis
 
     # per-sample parameters: the draws of (seed, i), inside their ranges
     params, ref = reference(cfg, seed, np.arange(num))
@@ -102,7 +102,7 @@ def test_x_is_a_fraction_of_L_when_L_varies(tmp_path):
     cfg = SimulationConfig.default("heat", nx=32, nt=3, t_end=0.2, dt=0.05, params={"L": (1.0, 4.0)})
     ds = load(run(cfg, 3, tmp_path / "heat.h5"))
     np.testing.assert_allclose(ds["x"].values, np.arange(32) / 32, rtol=1e-15)
-    assert "fraction" in ds["x"].attrs["units"]
+    assert "fraction" in ds["x"].attrs["description"]
     L = ds["L"].values
     assert np.all((L >= 1.0) & (L <= 4.0)) and len(np.unique(L)) == 3
 

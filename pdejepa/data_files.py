@@ -1,0 +1,70 @@
+"""The trajectory files an experiment reads: simulated to the config's order under ``data.dir``, or given by
+``data.files`` (e.g. written by ``pdejepa import``) and checked to hold what the config needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from solvers.dataset import partial_path
+from solvers.generate import dataset_registry, generate, run_fingerprint
+from solvers.plot import open_trajectories
+from solvers.splits import split_path, split_seed
+
+from .config import DataConfig
+from .data.trajectories import open_h5
+
+
+def check_dataset(equation: str) -> None:
+    """``data.equation`` must name a dataset of :func:`solvers.generate.dataset_registry`."""
+    registry = dataset_registry()
+    if equation not in registry:
+        raise ValueError(f"unknown dataset {equation!r}; choose one of {sorted(registry)}")
+
+
+def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
+    """``<data.dir>/<equation>_<split>.h5``, generated with the split's own seed (:mod:`solvers.splits`) if it is
+    not there yet; a file already there must hold what ``data`` asks for (same recipe, count and seed)."""
+    check_dataset(data.equation)
+    sim = dataset_registry()[data.equation](data.equation).updated(**data.simulation)
+    num = {"train": data.num_train, "valid": data.num_valid, "test": data.num_test}[split]
+    seed = split_seed(data.seed, split)
+    path = split_path(Path(data.dir) / f"{data.equation}.h5", split)
+    expected = run_fingerprint(sim, num, seed)
+    if not path.exists():
+        resume = partial_path(path).exists()
+        generate(sim, num, path, seed=seed, progress=progress, resume=resume, split=split)
+    with open_h5(path) as f:
+        stored = f.attrs.get("fingerprint", "")
+    if stored != expected:
+        raise ValueError(
+            f"{path} holds another dataset than this config asks for (data.simulation, num_{split} or seed "
+            f"differ): stored {stored}, requested {expected}; set data.dir to another folder, or delete the file"
+        )
+    return path
+
+
+def given_file(data: DataConfig, split: str, layout: str, variables: tuple[str, ...]) -> Path:
+    """``data.files.<split>``, refused in one line unless it is a finished trajectory file of ours
+    (:func:`solvers.plot.open_trajectories`) of ``layout`` (``"1D"`` or ``"2D"``) whose ``equation`` attribute
+    is ``data.equation`` and which holds the per-sample ``variables`` (``data.label`` first). No fingerprint is
+    checked and nothing is simulated: the file is used as it is, whatever its size."""
+    check_dataset(data.equation)
+    name = f"data.files.{split}"
+    path = Path(getattr(data.files, split))
+    if not path.is_file():
+        raise FileNotFoundError(f"{name}={path} does not exist: give a trajectory file of ours (pdejepa import)")
+    try:
+        with open_trajectories(path, layout) as (ds, _):
+            equation = str(ds.attrs.get("equation", "(none)"))
+            per_sample = sorted(str(n) for n, v in ds.data_vars.items() if v.dims == ("sample",))
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    if equation != data.equation:
+        raise ValueError(f"{name}={path} holds equation {equation!r}, not data.equation={data.equation!r}")
+    missing = [v for v in variables if v not in per_sample]
+    if missing:
+        raise ValueError(
+            f"{name}={path} lacks per-sample variable(s) {missing} (data.label={variables[0]!r}, then the "
+            f"equation's parameters); it has {per_sample}"
+        )
+    return path

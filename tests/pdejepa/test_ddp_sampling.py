@@ -1,0 +1,120 @@
+"""Per process of a data-parallel run: batches, masks and symmetry draws.
+
+Each sample is in one process's batch at most once per epoch; the global batches, and the symmetry views of
+every sample, are the same for any number of processes; mask draws come from the process's own batch.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from pdejepa.data import collate, make_views
+from pdejepa.data.sampling import EpochShuffle, RankBatches
+from pdejepa.masks import MaskCollator, MultiBlock2D
+from pdejepa.train.trainer import data_parallel, quiet_trainer
+from symmetries.registry import EQUATIONS
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def shares(size: int, batch: int, world: int, epoch: int, seed: int = 0) -> list[list[list[int]]]:
+    """Per rank, its batches of an epoch."""
+    out = []
+    for rank in range(world):
+        shuffle = EpochShuffle(list(range(size)), seed)
+        shuffle.set_epoch(epoch)
+        out.append(list(RankBatches(shuffle, batch, rank=rank, world=world)))
+    return out
+
+
+@pytest.mark.parametrize("size", [64, 70])
+def test_the_global_batches_are_the_same_for_any_number_of_processes(size):
+    for epoch in (0, 1, 7):
+        (reference,) = shares(size, 16, 1, epoch)
+        assert len(reference) == size // 16 and all(len(b) == 16 for b in reference)
+        for world in (2, 4, 8):
+            ranks = shares(size, 16, world, epoch)
+            assert all(len(batches) == len(reference) for batches in ranks)  # every process as many steps
+            for k, batch in enumerate(reference):
+                assert all(len(r[k]) == 16 // world for r in ranks)
+                assert [i for r in ranks for i in r[k]] == batch  # rank order is the global batch's order
+            seen = [i for r in ranks for b in r for i in b]
+            assert len(seen) == len(set(seen)) == 16 * (size // 16)  # once each; only the dropped tail unseen
+            if size % 16 == 0:
+                assert sorted(seen) == list(range(size))
+    assert shares(64, 16, 2, 0) != shares(64, 16, 2, 1)  # a new order every epoch
+
+
+def test_a_global_batch_that_does_not_split_over_the_processes_is_refused():
+    with pytest.raises(ValueError, match=r"batch_size=10 \(the global batch\) must be a multiple of the 4 processes"):
+        list(RankBatches(EpochShuffle(list(range(40))), 10, rank=0, world=4))
+    with pytest.raises(ValueError, match=r"rank must be an int in \[0, 1\], got 2"):
+        RankBatches(EpochShuffle(list(range(40))), 10, rank=2, world=2)
+
+
+class Ids(L.LightningModule):
+    """Records the ids of every batch it trains on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.seen: dict[int, list[list[int]]] = {}
+
+    def training_step(self, batch, batch_idx):
+        self.seen.setdefault(self.current_epoch, []).append(batch["id"].tolist())
+        return (self.w * batch["x"].sum()) ** 2
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+
+def test_lightning_gives_the_shuffle_inside_rank_batches_its_epoch():
+    items = [{"id": i, "x": torch.ones(1)} for i in range(24)]
+    loader = DataLoader(items, batch_sampler=RankBatches(EpochShuffle(items, seed=3), 8))
+    module = Ids()
+    quiet_trainer(accelerator="cpu", devices=1, max_epochs=3, **data_parallel()).fit(module, loader)
+    for epoch in range(3):
+        assert module.seen[epoch] == shares(24, 8, 1, epoch, seed=3)[0]
+    assert module.seen[0] != module.seen[1]
+
+
+def trajectories(ids: list[int]) -> dict:
+    """A collated batch of 1D trajectories ``(len(ids), 12, 32)`` whose values depend on the ids alone."""
+    items = []
+    for i in ids:
+        g = torch.Generator().manual_seed(i)
+        u, nu = torch.randn(12, 32, generator=g), torch.rand(1, generator=g)
+        items.append({"u": u, "t0": 0.0, "dt": 0.1, "L": 6.0, "id": i, "labels": nu})
+    return collate(items)
+
+
+def test_the_symmetry_views_of_a_sample_do_not_depend_on_the_processes():
+    views = make_views(
+        EQUATIONS["burgers"], {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2}, (8, 16), ("nu",)
+    )
+    ids = [5, 17, 2, 9, 30, 11, 4, 23]
+    whole = views(trajectories(ids), seed=7)
+    for world in (2, 4):
+        size = len(ids) // world
+        parts = [views(trajectories(ids[r * size : (r + 1) * size]), seed=7) for r in range(world)]
+        torch.testing.assert_close(torch.cat(parts), whole, rtol=0, atol=0)
+    assert not torch.equal(views(trajectories(ids), seed=8), whole)  # the seed (step, view) draws anew
+
+
+def test_mask_draws_come_from_the_process_batch_alone():
+    """The collator seeds a batch's masks with ``(seed, epoch, ids)``: the rank and the number of processes are
+    no input, so every process draws its own masks, none repeats another's stream, and a rerun (or a resume)
+    draws them again. I-JEPA's block shapes are drawn per batch, so a 2 x 16 run draws other masks than a
+    1 x 32 run (both from the same distribution)."""
+    items = [{"id": i, "x": torch.zeros(1)} for i in range(64)]
+    ranks = shares(64, 32, 2, epoch=0)
+    collators = [MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4) for _ in range(3)]
+    masks = [collators[r]([items[i] for i in ranks[r][0]])[1][0] for r in range(2)]
+    again = collators[2]([items[i] for i in ranks[0][0]])[1][0]  # another process, same ids
+    assert all(torch.equal(masks[0][k], again[k]) for k in ("context", "targets"))
+    assert not torch.equal(masks[0]["targets"], masks[1]["targets"])
+    collators[2].set_epoch(1)
+    assert not torch.equal(collators[2]([items[i] for i in ranks[0][0]])[1][0]["targets"], masks[0]["targets"])
