@@ -5,7 +5,13 @@ What is compared, in one process, on the same grids and the same initial conditi
 
 * **pdejepa**: :func:`solvers.simulate`, batched ETDRK4 (Kassam & Trefethen), Fourier
   pseudo-spectral with 2/3 dealiasing, float64, torch with ``--threads`` threads
-  (all available cores by default), the whole batch in one call.
+  (by default the usable cores that :func:`solvers.threads.choose_threads` picks), the whole
+  batch in one call, with the fused step (:class:`solvers.etdrk4.FusedETDRK4`). Its levers are
+  timed as rows of their own: ``pdejepa ref`` (the reference step
+  :func:`solvers.etdrk4.etdrk4_step`), ``pdejepa chunk64`` (the fused step on chunks of 64
+  trajectories, ``simulate(chunk=64)``), ``pdejepa f32`` (the float32 mode, with its own error)
+  and, with ``--compiled``, ``pdejepa compiled`` (the fused step under ``torch.compile``,
+  compilation not timed).
 * **classical**: what a typical research script does: ``scipy.integrate.solve_ivp``
   on the physical-space state, one trajectory at a time, right-hand side computed
   pseudo-spectrally with numpy's FFT (dealiased conservative convection
@@ -41,14 +47,17 @@ subsampled to the stored grid, on the first ``--ref-num`` trajectories. The erro
 trajectory is ``max |u - u_ref| / max |u_ref|`` over all stored frames; the table shows
 the largest over the checked trajectories. Throughput is trajectories per second of
 wall clock, best of ``--repeats`` runs (for ``solve_ivp``: of each trajectory), since the
-timings on a shared machine are noisy; the load average is printed before and after.
+timings on a shared machine are noisy; the batched solvers' repeats are interleaved
+(pdejepa, its variants, exponax, then again), so that a busy neighbour slows every row alike
+and the ratios stay meaningful; the load average is printed before and after. With
+``--threads 1`` exponax runs single-threaded too (``XLA_FLAGS``), so both use one core.
 
 On ``--device cuda`` pdejepa runs on the GPU, the peers are skipped unless asked for
 (``--classical N``; exponax only if jax sees a GPU), and a KS dataset of ``--dataset``
 trajectories (10k by default) with the default recipe is written end to end with
 :func:`solvers.generate.generate` and timed.
 
-Run from the repository root: ``python benchmarks/solvers_1d.py`` (about 1.5 minutes on 2 otherwise idle cores).
+Run from the repository root: ``python benchmarks/solvers_1d.py`` (about 4 minutes on 2 otherwise idle cores).
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ from benchmarks.machine_info import cpu_name
 
 from solvers import SimulationConfig, draw_inputs, simulate
 from solvers.integrate import substeps
+from solvers.threads import configure_threads
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
 # comparable to pdejepa's at its default dt (see RESULTS.md); 'RK45' is stability
@@ -85,6 +95,12 @@ CLASSICAL: dict[str, tuple[str, float, float]] = {
     "burgers": ("BDF", 1e-9, 1e-11),
     "kdv": ("DOP853", 1e-9, 1e-11),
 }
+
+# What the timings read: the wall clock, or with ``--clock cpu`` the CPU time of the process (all its
+# threads), which a busy neighbour on a shared machine inflates far less (but which counts OpenMP's
+# spin-waiting when torch runs several threads).
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
 
 # Horizons used by the benchmark (the recipes' own t_end for KS and KdV are 50 and 100;
 # shorter here to keep the run short and, for chaotic KS, the error meaningful).
@@ -140,21 +156,39 @@ def run_pdejepa(
     device: torch.device,
     nx: int | None = None,
     dt: float | None = None,
+    dtype: torch.dtype = torch.float64,
+    **options: Any,
 ) -> tuple[np.ndarray, float]:
-    """Integrate the batch with :func:`solvers.simulate`; returns ``(u, seconds)``."""
+    """Integrate the batch with :func:`solvers.simulate` (``options``: its keywords); ``(u, seconds)``."""
     nx = nx or cfg.nx
     dt = dt or cfg.dt
-    u0 = cfg.initial_condition().build(torch.as_tensor(draws, dtype=torch.float64, device=device), nx)
+    u0 = cfg.initial_condition().build(torch.as_tensor(draws, dtype=torch.float64, device=device), nx).to(dtype)
     p = {k: torch.as_tensor(v, dtype=torch.float64, device=device) for k, v in params.items()}
     times = torch.as_tensor(cfg.output_times(), dtype=torch.float64)
     sync(device)
-    start = time.perf_counter()
-    result = simulate(cfg.eq, u0, p, times, dt)
+    start = clock()
+    result = simulate(cfg.eq, u0, p, times, dt, **options)
     sync(device)
-    seconds = time.perf_counter() - start
+    seconds = clock() - start
     if not bool(result.finite.all()):
         raise RuntimeError(f"{cfg.equation}: pdejepa blew up on some trajectories (nx={nx}, dt={dt})")
-    return result.u.cpu().numpy(), seconds
+    return result.u.double().cpu().numpy(), seconds
+
+
+# pdejepa's variants timed side by side: row name -> (dtype, simulate options); "pdejepa" is the headline
+VARIANTS: dict[str, tuple[torch.dtype, dict[str, Any]]] = {
+    "pdejepa": (torch.float64, {}),
+    "pdejepa ref": (torch.float64, {"fused": False}),
+    "pdejepa chunk64": (torch.float64, {"chunk": 64}),
+    "pdejepa f32": (torch.float32, {}),
+    "pdejepa compiled": (torch.float64, {"compiled": True}),
+}
+NOTES = {
+    "pdejepa ref": "reference step (etdrk4_step)",
+    "pdejepa chunk64": "fused step, 64 trajectories at a time",
+    "pdejepa f32": "float32 mode",
+    "pdejepa compiled": "fused step under torch.compile",
+}
 
 
 def reference(
@@ -222,9 +256,9 @@ def run_classical(
         rhs = classical_rhs(cfg.equation, cfg.nx, p)
         best = math.inf
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = clock()
             sol = solve_ivp(rhs, (0.0, float(times[-1])), u0[b], method=method, t_eval=times, rtol=rtol, atol=atol)
-            best = min(best, time.perf_counter() - start)
+            best = min(best, clock() - start)
         if not sol.success:
             raise RuntimeError(f"{cfg.equation}: solve_ivp({method}) failed: {sol.message}")
         out[b] = sol.y.T
@@ -277,10 +311,13 @@ def exponax_stepper(exponax: Any, name: str, L: float, nx: int, h: float, p: Any
     raise ValueError(f"no exponax mapping for {name!r}")
 
 
-def run_exponax(
-    mods: tuple[Any, Any, Any], cfg: SimulationConfig, params: dict[str, np.ndarray], draws: np.ndarray, repeats: int
-) -> tuple[np.ndarray, float, float]:
-    """vmapped and jitted exponax rollout; returns ``(u, best seconds, compile seconds)``."""
+def compile_exponax(
+    mods: tuple[Any, Any, Any], cfg: SimulationConfig, params: dict[str, np.ndarray], draws: np.ndarray
+) -> tuple[Callable[[], tuple[np.ndarray, float]], float]:
+    """The vmapped and jitted exponax rollout of the batch, compiled ahead of time.
+
+    Returns ``(run, compile seconds)``; ``run()`` gives ``(u, seconds)`` like :func:`run_pdejepa`.
+    """
     jax, jnp, exponax = mods
     times = cfg.output_times()
     if times[0] != 0.0:
@@ -311,12 +348,23 @@ def run_exponax(
     start = time.perf_counter()
     compiled = jax.jit(jax.vmap(trajectory)).lower(u0, nu).compile()
     compile_seconds = time.perf_counter() - start
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
+
+    def run() -> tuple[np.ndarray, float]:
+        start = clock()
         u = compiled(u0, nu).block_until_ready()
-        best = min(best, time.perf_counter() - start)
-    return np.asarray(u), best, compile_seconds
+        return np.asarray(u), clock() - start
+
+    return run, compile_seconds
+
+
+def interleaved(runs: dict[str, Callable[[], tuple[np.ndarray, float]]], repeats: int) -> dict[str, tuple]:
+    """Each run ``repeats`` times, round-robin; name -> ``(u of the last run, best seconds)``."""
+    best: dict[str, tuple] = {name: (None, math.inf) for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            u, seconds = run()
+            best[name] = (u, min(best[name][1], seconds))
+    return best
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -347,13 +395,14 @@ def machine(device: torch.device, jax_mod: Any | None, exponax_mod: Any | None) 
 
 def print_table(rows: list[Row]) -> None:
     base = {r.equation: r.rate for r in rows if r.method == "pdejepa"}
-    header = f"{'equation':<9} {'method':<10} {'batch':>6} {'traj/s':>10} {'max rel err':>12} {'pdejepa x':>10}  note"
+    header = f"{'equation':<9} {'method':<16} {'batch':>6} {'traj/s':>10} {'max rel err':>12} {'pdejepa x':>10}  note"
     print(header)
     print("-" * len(header))
     for r in rows:
         ratio = base.get(r.equation, math.nan) / r.rate
-        print(f"{r.equation:<9} {r.method:<10} {r.batch:>6} {r.rate:>10.3g} {r.error:>12.2e} {ratio:>10.3g}  {r.note}")
+        print(f"{r.equation:<9} {r.method:<16} {r.batch:>6} {r.rate:>10.3g} {r.error:>12.2e} {ratio:>10.3g}  {r.note}")
     print("(pdejepa x = pdejepa's throughput divided by the method's: above 1, pdejepa is faster)")
+    print(f"(timings: {'CPU time of the process' if clock is CLOCKS['cpu'] else 'wall clock'})")
 
 
 # ----------------------------------------------------------------------------- main
@@ -380,19 +429,33 @@ def bench_equation(
     )
 
     rows = []
-    run_pdejepa(cfg, {k: v[: min(8, args.num)] for k, v in params.items()}, draws[:8], device)  # warm-up
-    best, ours = math.inf, None
-    for _ in range(args.repeats):
-        ours, seconds = run_pdejepa(cfg, params, draws, device)
-        best = min(best, seconds)
+    variants = {method: VARIANTS[method] for method in args.variants}
+    runs: dict[str, Callable[[], tuple[np.ndarray, float]]] = {}
+    for method, (dtype, options) in variants.items():
+        start = time.perf_counter()  # warm-up (and, for the compiled step, compilation): not timed
+        run_pdejepa(cfg, {k: v[:8] for k, v in params.items()}, draws[:8], device, dtype=dtype, **options)
+        if options.get("compiled"):
+            run_pdejepa(cfg, params, draws, device, dtype=dtype, **options)
+            print(f"{method}: compiled in {time.perf_counter() - start:.1f} s (excluded)", flush=True)
+        runs[method] = lambda dtype=dtype, options=options: run_pdejepa(
+            cfg, params, draws, device, dtype=dtype, **options
+        )
+    compile_s = 0.0
+    if mods is not None:
+        runs["exponax"], compile_s = compile_exponax(mods, cfg, params, draws)
+    best = interleaved(runs, args.repeats)
+    ours = best["pdejepa"][0]
     threads = f"{torch.get_num_threads()} torch threads" if device.type == "cpu" else str(device)
-    rows.append(
-        Row(name, "pdejepa", args.num, args.num / best, max_rel_error(ours, ref), f"one batched call, {threads}")
-    )
-    print(f"pdejepa: {args.num} trajectories in {best:.2f} s (best of {args.repeats})", flush=True)
+    for method in variants:
+        u, seconds = best[method]
+        print(f"{method}: {args.num} trajectories in {seconds:.2f} s (best of {args.repeats})", flush=True)
+        note = f"one batched call, {threads}" if method == "pdejepa" else NOTES[method]
+        if method != "pdejepa":
+            note += f", diff to pdejepa {max_rel_error(u, ours):.0e}"
+        rows.append(Row(name, method, args.num, args.num / seconds, max_rel_error(u, ref), note))
 
     if mods is not None:
-        u, seconds, compile_s = run_exponax(mods, cfg, params, draws, args.repeats)
+        u, seconds = best["exponax"]
         agree = max_rel_error(u, ours)
         verdict = "same method: OK" if agree < 1e-6 else "DISAGREE"
         print(
@@ -401,16 +464,8 @@ def bench_equation(
             f"max rel diff to pdejepa over the batch {agree:.1e} ({verdict})",
             flush=True,
         )
-        rows.append(
-            Row(
-                name,
-                "exponax",
-                args.num,
-                args.num / seconds,
-                max_rel_error(u, ref),
-                f"jit(vmap), diff to pdejepa {agree:.0e}",
-            )
-        )
+        note = f"jit(vmap), diff to pdejepa {agree:.0e}"
+        rows.append(Row(name, "exponax", args.num, args.num / seconds, max_rel_error(u, ref), note))
 
     if args.classical > 0:
         n = min(args.classical, args.num)
@@ -466,7 +521,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=sorted(CLASSICAL),
         help="equations to compare (default: all three)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores available)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: the usable cores, solvers.threads)"
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["pdejepa", "pdejepa ref", "pdejepa chunk64", "pdejepa f32"],
+        choices=list(VARIANTS),
+        help="pdejepa's rows (default: all but 'pdejepa compiled'); pdejepa is always run",
+    )
+    parser.add_argument("--compiled", action="store_true", help="add the 'pdejepa compiled' row (torch.compile)")
+    parser.add_argument(
+        "--clock", choices=sorted(CLOCKS), default="wall", help="what timings read (default wall; cpu: process time)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each solver (default 3); the best counts")
     parser.add_argument(
         "--ref-num", type=int, default=16, help="trajectories checked against the reference (default 16)"
@@ -484,7 +552,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global clock
     args = parse_args(argv)
+    clock = CLOCKS[args.clock]
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit(f"--device {args.device}: CUDA is not available to this torch ({torch.__version__})")
@@ -492,8 +562,15 @@ def main(argv: list[str] | None = None) -> None:
     args.num = args.num or (4096 if on_gpu else 256)
     args.classical = (0 if on_gpu else 2) if args.classical is None else args.classical
     args.dataset = (10000 if on_gpu else 0) if args.dataset is None else args.dataset
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(args.threads or cores)
+    args.variants = ["pdejepa"] + [v for v in args.variants if v != "pdejepa"]
+    if args.compiled and "pdejepa compiled" not in args.variants:
+        args.variants.append("pdejepa compiled")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    else:
+        configure_threads()
+    if torch.get_num_threads() == 1 and "XLA_FLAGS" not in os.environ:  # jax is imported below: one core too
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
     mods = None if args.no_exponax else import_exponax()
     if mods is not None and on_gpu and mods[0].default_backend() != "gpu":

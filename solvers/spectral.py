@@ -65,7 +65,8 @@ class Convection:
     """Conservative convection ``N(u) = -(u^2 / 2)_x`` in Fourier space, dealiased.
 
     Built once per batch so that the factor ``-i k / 2`` times the dealiasing mask is
-    precomputed: each call is one inverse FFT, a square and one forward FFT.
+    precomputed: each call is one inverse FFT, a square and one forward FFT. ``N = factor * raw``
+    (a :class:`~solvers.etdrk4.FactoredNonlinear`), so a stepper may fold ``factor`` into its coefficients.
 
     Args:
         k: ``(batch or 1, nk)`` angular wavenumbers.
@@ -76,7 +77,11 @@ class Convection:
         self.nx = 2 * (k.shape[-1] - 1)
         self.factor = (-0.5j * k) * mask.to(k.dtype)
 
+    def raw(self, u_hat: torch.Tensor) -> torch.Tensor:
+        """The spectrum of ``u^2``, not dealiased: ``(batch, nk)`` complex -> ``(batch, nk)`` complex."""
+        u = torch.fft.irfft(u_hat, n=self.nx)
+        return torch.fft.rfft(u.square_())
+
     def __call__(self, u_hat: torch.Tensor) -> torch.Tensor:
         """``(batch, nk)`` complex -> ``(batch, nk)`` complex."""
-        u = torch.fft.irfft(u_hat, n=self.nx)
-        return self.factor * torch.fft.rfft(u * u)
+        return self.factor * self.raw(u_hat)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from solvers.threads import configure_threads
+
 from .. import __version__
 from .demo import add_demo
+from .exchange import add_exchange
 from .generate import add_generate
 from .learn import add_learning
 from .plot import add_plot
@@ -18,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pdejepa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_demo, add_generate, add_plot, add_symmetries, add_learning):
+    for add in (add_demo, add_generate, add_exchange, add_plot, add_symmetries, add_learning):
         add(sub)
     return parser
 
@@ -55,6 +58,7 @@ def one_line(err: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_threads()  # torch threads = usable cores (affinity, cgroup quota) unless OMP_NUM_THREADS is set
     try:
         return args.run(args)
     except expected_errors() as err:

@@ -1,0 +1,131 @@
+"""The solver's fast paths against the reference: fused step, half-circle coefficients, float32 mode, compile.
+
+Tolerances. The fused step (:class:`~solvers.etdrk4.FusedETDRK4`) performs the reference step's
+arithmetic reassociated: the convection factor ``D`` multiplies the contour coefficients before
+the nonlinear term (``(Q D) W`` against ``Q (D W)``) and the stages reuse ``E2 v``. Each complex
+product or sum rounds to within a few units of 2**-53 ~ 1.1e-16 of the largest term, and a step
+chains about twenty of them, so one step may differ by ~1e-14 of ``max |v|`` at most; over the
+few steps below, on dissipative or norm-preserving equations, 1e-13 bounds it with room and would
+still catch any wrong coefficient (an error of order ``h`` ~ 1e-2 to 1e-3).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from solvers import SimulationConfig, draw_inputs, get_equation, simulate
+from solvers.etdrk4 import FusedETDRK4, etdrk4_coefficients, etdrk4_step
+from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+f64 = torch.float64
+REASSOCIATION = 1e-13  # see the module docstring
+
+
+def spectra(name: str, batch: int = 3, nx: int = 64, seed: int = 0):
+    """A dealiased random spectrum and what a step needs, for equation ``name`` with per-row parameters."""
+    eq = get_equation(name)
+    g = torch.Generator().manual_seed(seed)
+    p = {par.symbol: torch.empty(batch, 1, dtype=f64).uniform_(par.low, par.high, generator=g) for par in eq.parameters}
+    p["L"] = torch.full((batch, 1), float(eq.parameter("L").low), dtype=f64)
+    k, mask = wavenumbers(nx, p["L"][:, 0]), dealias_mask(nx)
+    u = torch.randn(batch, nx, dtype=f64, generator=g) * 0.5
+    return eq.linear(k, p), eq.nonlinear(k, mask, p), torch.fft.rfft(u) * mask, cutoff_index(nx) + 1
+
+
+@pytest.mark.parametrize("name", ["burgers", "ks", "kdv", "heat"])
+def test_fused_step_matches_reference_step(name):
+    lin, nonlinear, v, modes = spectra(name)
+    c = etdrk4_coefficients(lin, 0.01)
+    fused = FusedETDRK4(c, nonlinear, modes, torch.complex128)
+    ref, fast = v, v.clone()
+    for _ in range(5):
+        ref = etdrk4_step(ref, c, nonlinear)
+        fast = fused.step(fast)
+        scale = float(ref.abs().max())
+        assert float((fast - ref).abs().max()) <= REASSOCIATION * scale
+    assert (fast[..., modes:] == 0).all()  # the dealiased tail stays exactly zero
+
+
+def test_fused_step_reuses_its_buffers_across_batch_shapes():
+    lin, nonlinear, v, modes = spectra("burgers", batch=1)
+    fused = FusedETDRK4(etdrk4_coefficients(lin, 0.01), nonlinear, modes, torch.complex128)
+    wide = torch.cat([v, v])
+    torch.testing.assert_close(fused.step(wide.clone())[0], fused.step(v.clone())[0], rtol=0, atol=0)
+
+
+def test_real_operator_coefficients_use_half_the_circle_exactly():
+    # For real Lin the upper half circle and real part equal the full circle's mean; the result is exactly real.
+    h = 0.05
+    lin = torch.tensor([[0.0, -1e-3, -2.0, -300.0, 0.24, -5e4]], dtype=f64)
+    half, full = etdrk4_coefficients(lin, h), etdrk4_coefficients(lin.to(torch.complex128), h)
+    for name in ("E", "E2", "Q", "f1", "f2", "f3"):
+        a, b = getattr(half, name), getattr(full, name)
+        assert (a.imag == 0).all()
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["burgers", "ks", "kdv", "heat"])
+def test_simulate_fused_chunked_and_reference_agree(name):
+    cfg = SimulationConfig.default(name, nx=64, nt=5, t_end=1.0, max_wavenumber=3)
+    params, draws = draw_inputs(cfg, seed=2, indices=np.arange(5))
+    u0 = cfg.initial_condition().build(torch.from_numpy(draws), cfg.nx)
+    p = {k: torch.from_numpy(v) for k, v in params.items()}
+    t = torch.from_numpy(cfg.output_times())
+    ref = simulate(cfg.eq, u0, p, t, cfg.dt, fused=False).u
+    for options in ({}, {"chunk": 2}):
+        out = simulate(cfg.eq, u0, p, t, cfg.dt, **options).u
+        assert float((out - ref).abs().max()) <= REASSOCIATION * float(ref.abs().max())
+
+
+def float32_against_fine_float64(name: str, n: int = 4) -> tuple[float, float]:
+    """The guarantee of test_solvers_numerics (agreement with 2x grid, dt/4 to 1e-4), for the float32 mode."""
+    cfg = SimulationConfig.default(name)
+    params, draws = draw_inputs(cfg, seed=0, indices=np.arange(n))
+    ic = cfg.initial_condition()
+    p = {k: torch.from_numpy(v) for k, v in params.items()}
+    t = torch.from_numpy(cfg.output_times())
+    coarse = simulate(cfg.eq, ic.build(torch.from_numpy(draws), cfg.nx).float(), p, t, cfg.dt)
+    fine = simulate(cfg.eq, ic.build(torch.from_numpy(draws), 2 * cfg.nx), p, t, cfg.dt / 4).u[..., ::2]
+    assert coarse.u.dtype == torch.float32 and coarse.finite.all()
+    err = (coarse.u.double() - fine).abs().amax(dim=(1, 2)) / fine.abs().amax(dim=(1, 2))
+    return float(err.max()), float(coarse.tail.max())
+
+
+@pytest.mark.parametrize("name", ["burgers", "heat"])
+def test_float32_mode_meets_the_resolution_guarantee(name):
+    # Measured: Burgers 1.8e-5, heat 1.6e-6 (float64: 3.5e-9, 8e-15). Not so KS (1.3e-2 over its
+    # t_end = 50: chaos amplifies round-off) nor KdV (1.0e-4 over t_end = 100): float64 stays the default.
+    err, tail = float32_against_fine_float64(name)
+    assert err < 1e-4
+    assert tail <= SimulationConfig.default(name).tail_tol  # float32 round-off (~1e-7) does not read as a tail
+
+
+def test_other_dtypes_and_chunks_are_refused():
+    cfg = SimulationConfig.default("heat", nx=16, nt=2, t_end=0.1)
+    u0 = torch.zeros(2, 16, dtype=torch.float16)
+    p = {"nu": torch.full((2,), 0.05), "L": torch.full((2,), 2 * math.pi)}
+    t = torch.from_numpy(cfg.output_times())
+    with pytest.raises(ValueError, match="float16.*float64 .default. or float32"):
+        simulate(cfg.eq, u0, p, t, cfg.dt)
+    with pytest.raises(ValueError, match="chunk=0 must be a positive integer"):
+        simulate(cfg.eq, u0.double(), p, t, cfg.dt, chunk=0)
+
+
+@pytest.mark.slow  # compiles for seconds to minutes on a small CPU
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None, reason="needs a C++ compiler")
+def test_compiled_step_matches_the_eager_fused_step():
+    cfg = SimulationConfig.default("burgers", nx=64, nt=4, t_end=0.3, max_wavenumber=3)
+    params, draws = draw_inputs(cfg, seed=1, indices=np.arange(3))
+    u0 = cfg.initial_condition().build(torch.from_numpy(draws), cfg.nx)
+    p = {k: torch.from_numpy(v) for k, v in params.items()}
+    t = torch.from_numpy(cfg.output_times())
+    eager = simulate(cfg.eq, u0, p, t, cfg.dt).u
+    compiled = simulate(cfg.eq, u0, p, t, cfg.dt, compiled=True).u
+    assert float((compiled - eager).abs().max()) <= REASSOCIATION * float(eager.abs().max())
