@@ -98,8 +98,9 @@ def count_simulations(monkeypatch, hook=None) -> list[int]:
     return calls
 
 
-def interrupted_partial(monkeypatch, out, num=4, batch_size=2) -> bytes:
-    """Leave ``out``'s partial file with one batch written (an interrupted run); return its bytes."""
+def interrupted_partial(monkeypatch, out, num=4, batch_size=2, **run_kwargs) -> bytes:
+    """Leave ``out``'s partial file with one batch written (an interrupted run); return its bytes.
+    ``run_kwargs`` (e.g. ``seed``, ``compression``) go to :func:`run`."""
 
     def interrupt(call):
         if call == 2:
@@ -108,5 +109,5 @@ def interrupted_partial(monkeypatch, out, num=4, batch_size=2) -> bytes:
     with monkeypatch.context() as m:
         count_simulations(m, interrupt)
         with pytest.raises(KeyboardInterrupt, match="--resume"):
-            run(small_cfg(), num, out, batch_size=batch_size)
+            run(small_cfg(), num, out, batch_size=batch_size, **run_kwargs)
     return partial_path(out).read_bytes()

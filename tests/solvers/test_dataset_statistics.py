@@ -21,7 +21,7 @@ from solvers.statistics import (
     read_statistics,
 )
 
-from .conftest import count_simulations, run, small_2d, small_cfg
+from .conftest import count_simulations, interrupted_partial, run, small_2d, small_cfg
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -74,15 +74,7 @@ def test_statistics_do_not_depend_on_the_batch_size(tmp_path):
 def test_statistics_survive_an_interrupted_and_resumed_run(tmp_path, monkeypatch):
     cfg, out = small_cfg(), tmp_path / "r.h5"
     reference = read_statistics(run(cfg, 6, tmp_path / "ref.h5", seed=2, batch_size=2, compression="lzf"))
-
-    def interrupt(call):
-        if call == 2:
-            raise KeyboardInterrupt
-
-    with monkeypatch.context() as m:
-        count_simulations(m, interrupt)
-        with pytest.raises(KeyboardInterrupt, match="--resume"):
-            run(cfg, 6, out, seed=2, batch_size=2, compression="lzf")
+    interrupted_partial(monkeypatch, out, num=6, seed=2, compression="lzf")
     with h5py.File(partial_path(out), "r") as f:
         assert f.attrs["samples_written"] == 2 and "stats_mean" not in f["u"].attrs
     calls = count_simulations(monkeypatch)
