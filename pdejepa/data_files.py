@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 from solvers.dataset import partial_path
+from solvers.errors import OutputLockedError
 from solvers.generate import dataset_registry, generate, run_fingerprint
 from solvers.plot import open_trajectories
 from solvers.splits import split_path, split_seed
@@ -21,18 +24,32 @@ def check_dataset(equation: str) -> None:
         raise ValueError(f"unknown dataset {equation!r}; choose one of {sorted(registry)}")
 
 
+# seconds between two looks at a file that another process is writing
+WAIT_POLL = 1.0
+
+
 def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
     """``<data.dir>/<equation>_<split>.h5``, generated with the split's own seed (:mod:`solvers.splits`) if it is
-    not there yet; a file already there must hold what ``data`` asks for (same recipe, count and seed)."""
+    not there yet; a file already there must hold what ``data`` asks for (same recipe, count and seed).
+
+    While another process writes the file (the ranks of a job started by torchrun or SLURM all look for the
+    data at once), this one waits for it rather than failing on its lock; should the writer die, the first
+    waiter to take the lock resumes the partial file."""
     check_dataset(data.equation)
     sim = dataset_registry()[data.equation](data.equation).updated(**data.simulation)
     num = {"train": data.num_train, "valid": data.num_valid, "test": data.num_test}[split]
     seed = split_seed(data.seed, split)
     path = split_path(Path(data.dir) / f"{data.equation}.h5", split)
     expected = run_fingerprint(sim, num, seed)
-    if not path.exists():
-        resume = partial_path(path).exists()
-        generate(sim, num, path, seed=seed, progress=progress, resume=resume, split=split)
+    waiting = False
+    while not path.exists():
+        try:
+            generate(sim, num, path, seed=seed, progress=progress, resume=partial_path(path).exists(), split=split)
+        except OutputLockedError:
+            if not waiting:
+                print(f"waiting for another process to finish writing {path}", file=sys.stderr, flush=True)
+                waiting = True
+            time.sleep(WAIT_POLL)
     with open_h5(path) as f:
         stored = f.attrs.get("fingerprint", "")
     if stored != expected:

@@ -181,9 +181,12 @@ class Experiment:
         (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` worker processes."""
         p = self.config.pretrain
         check_batch("pretrain.batch_size", p.batch_size, len(data))
+        batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size)
+        if hasattr(collate_fn, "bind_batches"):  # a mask collator draws each global batch's masks
+            collate_fn.bind_batches(batches)
         return DataLoader(
             data,
-            batch_sampler=RankBatches(EpochShuffle(data, p.seed), p.batch_size),
+            batch_sampler=batches,
             collate_fn=collate_fn,
             num_workers=p.num_workers,
             persistent_workers=False,

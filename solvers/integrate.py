@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -45,6 +48,7 @@ def simulate(
     blowup_factor: float = 1e3,
     *,
     chunk: int | None = None,
+    workers: int | None = None,
     fused: bool = True,
     compiled: bool = False,
 ) -> Trajectories:
@@ -64,6 +68,14 @@ def simulate(
         chunk: integrate at most this many rows together (rows are independent); default: the
             whole batch. Smaller chunks bound the stage buffers' memory; for speed they did not pay
             (chunks of 64 out of 256 on a 2-core EPYC: Burgers 6% faster, KS 16% slower).
+        workers: split the rows into this many contiguous blocks, integrated side by side by as many
+            Python threads with one torch thread each (torch's own threads are restored afterwards);
+            default on the CPU: :func:`default_workers`, one per torch thread. The elementwise stages
+            of a step are too small for torch to spread over its threads (fewer elements than its
+            grain size), and each OpenMP region waits for every thread: blocks keep all cores busy
+            without those waits. Rows are independent, so the result is the same bit for bit.
+            Since torch's thread count is process-wide, do not run other torch work in other threads
+            meanwhile. A compiled step runs in one worker.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
             :func:`~solvers.etdrk4.etdrk4_step`; the two agree to round-off.
         compiled: wrap the fused step in ``torch.compile`` (on the CPU it needs a C++ compiler).
@@ -76,19 +88,62 @@ def simulate(
     if u0.dtype not in PRECISIONS:
         raise ValueError(f"u0 has dtype {u0.dtype}; the solvers run in float64 (default) or float32")
     chunk = batch if chunk is None else chunk
-    if not (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk >= 1):
+    if not _positive_int(chunk):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
+    workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
+    if not _positive_int(workers):
+        raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
+    if compiled and workers > 1:
+        raise ValueError(f"workers={workers} with compiled=True: a compiled step runs in one worker")
     result = Trajectories(
         u=torch.empty(batch, len(times), nx, device=u0.device, dtype=u0.dtype),
         tail=torch.zeros(batch, device=u0.device, dtype=u0.dtype),
         finite=torch.ones(batch, device=u0.device, dtype=torch.bool),
     )
-    for lo in range(0, batch, chunk):
-        rows = slice(lo, min(lo + chunk, batch))
-        part = {name: value.reshape(-1)[rows] if value.numel() == batch else value for name, value in params.items()}
-        block = Trajectories(u=result.u[rows], tail=result.tail[rows], finite=result.finite[rows])
-        _integrate(equation, u0[rows], part, times, dt, blowup_factor, block, fused=fused, compiled=compiled)
+
+    def integrate_block(block: slice) -> None:
+        for lo in range(block.start, block.stop, chunk):
+            rows = slice(lo, min(lo + chunk, block.stop))
+            part = {k: v.reshape(-1)[rows] if v.numel() == batch else v for k, v in params.items()}
+            out = Trajectories(u=result.u[rows], tail=result.tail[rows], finite=result.finite[rows])
+            _integrate(equation, u0[rows], part, times, dt, blowup_factor, out, fused=fused, compiled=compiled)
+
+    blocks = row_blocks(batch, workers)
+    if len(blocks) == 1:
+        integrate_block(blocks[0])
+        return result
+    with torch_threads(1), ThreadPoolExecutor(len(blocks), thread_name_prefix="simulate") as pool:
+        for done in [pool.submit(integrate_block, block) for block in blocks]:
+            done.result()  # re-raises a block's error
     return result
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def default_workers(batch: int, device: torch.device) -> int:
+    """Blocks of rows :func:`simulate` integrates side by side: one per torch thread on the CPU
+    (at most one per row), one on a GPU (a single stream is already parallel)."""
+    return 1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), batch))
+
+
+def row_blocks(batch: int, workers: int) -> list[slice]:
+    """``batch`` rows cut into ``min(workers, batch)`` contiguous blocks whose sizes differ by at most one."""
+    n = min(workers, batch)
+    bounds = [batch * i // n for i in range(n + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's intra-op thread count set to ``count`` for the block, then restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _integrate(

@@ -52,6 +52,9 @@ class RankBatches(Sampler[list[int]]):
         self.batch_size = check_count("batch_size", batch_size)
         self.world = None if world is None else check_count("world", world)
         self.rank = None if world is None else check_count("rank", rank or 0, low=0, high=self.world - 1)
+        self._order: list[int] = []  # the last order :meth:`locate` drew, its positions, and its epoch
+        self._positions: dict[int, int] = {}
+        self._order_epoch: int | None = None
 
     def share(self) -> tuple[int, int]:
         """``(first, size)``: where this process's part starts in each global batch, and its length."""
@@ -72,3 +75,25 @@ class RankBatches(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.sampler) // self.batch_size
+
+    def locate(self, ids: list[int]) -> tuple[list[int], int]:
+        """The global batch that this process's part ``ids`` belongs to, and where the part starts in it.
+
+        The order is drawn again from the sampler (a function of ``(seed, epoch)`` for :class:`EpochShuffle`),
+        so a copy of this object in a DataLoader worker answers as the main process would, provided its
+        epoch was set before the iterator was built (as Lightning and :func:`~pdejepa.fitting.announce_resume`
+        do). Raises ValueError for ids that are not one process's part of one global batch of this epoch.
+        """
+        epoch = getattr(self.sampler, "epoch", None)  # without one, the order is drawn anew every time
+        if epoch is None or epoch != self._order_epoch:
+            self._order = list(self.sampler)
+            self._positions, self._order_epoch = {i: n for n, i in enumerate(self._order)}, epoch
+        position = self._positions.get(ids[0]) if ids else None
+        if position is None or position >= len(self) * self.batch_size:
+            raise ValueError(f"ids {ids[:4]}... are not in a global batch of this epoch's order")
+        start = position - position % self.batch_size
+        batch = self._order[start : start + self.batch_size]
+        first = position - start
+        if batch[first : first + len(ids)] != list(ids):
+            raise ValueError(f"ids {ids[:4]}... are not one consecutive part of a global batch")
+        return batch, first

@@ -1,8 +1,11 @@
-"""Batch collation with JEPA masks, deterministic per batch and worker-independent.
+"""Batch collation with JEPA masks, deterministic per batch and independent of workers and processes.
 
 The masks of a batch depend only on ``(seed, epoch, item ids)``: the same batch gets the same
 masks in any DataLoader worker, with any number of workers, and after a resume. (I-JEPA and
-V-JEPA seed from a shared iteration counter instead, which depends on worker scheduling.)
+V-JEPA seed from a shared iteration counter instead, which depends on worker scheduling.) In a
+data-parallel run each process collates its part of a global batch; bound to the batch sampler
+(:meth:`MaskCollator.bind_batches`), the collator draws the masks of the whole global batch and keeps
+its part's rows, so the masks are those of a single process, whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ import torch
 from torch.utils.data import default_collate
 
 from ..checks import check_count
+
+
+class GlobalBatches(Protocol):
+    """What the collator needs of a batch sampler to draw a process's masks from its global batch."""
+
+    def locate(self, ids: list[int]) -> tuple[list[int], int]:
+        """The global batch's ids, and where the part ``ids`` starts in it."""
+        ...
 
 
 class MaskGenerator(Protocol):
@@ -60,6 +71,12 @@ class MaskCollator:
         self.collate = collate
         self.seed = check_count("seed", seed, low=0)
         self.epoch = 0
+        self.batches: GlobalBatches | None = None
+
+    def bind_batches(self, batches: GlobalBatches) -> None:
+        """Draw every batch's masks from the global batch that ``batches`` (e.g. a
+        :class:`~pdejepa.data.sampling.RankBatches`) says it is part of."""
+        self.batches = batches
 
     def set_epoch(self, epoch: int) -> None:
         """Use ``epoch`` in the seed of every later batch, so each epoch draws new masks."""
@@ -71,18 +88,20 @@ class MaskCollator:
         Returns:
             ``(batch, masks)``: ``batch = collate(items)``; ``masks`` one dict per generator with
             ``"context"`` ``(batch, n_ctx)`` and ``"targets"`` ``(batch, n_targets, n_tgt)`` long
-            token indices (ascending), truncated per batch to the shortest mask so they stack.
+            token indices (ascending), truncated per (global) batch to the shortest mask so they stack.
         """
         ids = [_item_id(item) for item in items]
-        streams = np.random.SeedSequence([self.seed, self.epoch, *ids]).spawn(len(self.masks))
+        batch, first = (ids, 0) if self.batches is None else self.batches.locate(ids)
+        rows = slice(first, first + len(ids))
+        streams = np.random.SeedSequence([self.seed, self.epoch, *batch]).spawn(len(self.masks))
         masks = []
         for generator, stream in zip(self.masks, streams):
             rng = np.random.default_rng(stream)
-            context, targets = generator.sample_masks(rng, len(items))
+            context, targets = generator.sample_masks(rng, len(batch))
             masks.append(
                 {
-                    "context": torch.from_numpy(stack_indices(context, rng)),
-                    "targets": torch.from_numpy(stack_indices(targets, rng)),
+                    "context": torch.from_numpy(stack_indices(context, rng)[rows]),
+                    "targets": torch.from_numpy(stack_indices(targets, rng)[rows]),
                 }
             )
         return self.collate(items), masks

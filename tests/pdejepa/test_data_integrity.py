@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
 
+from pdejepa import data_files
+from pdejepa.config import load_config
 from pdejepa.data import TrajectoryDataset
+from pdejepa.data_files import simulated_file
 from solvers.config import SimulationConfig
+from solvers.dataset import OutputLock
 from solvers.generate import generate
+
+from .tiny import TINY
 
 
 @pytest.fixture()
@@ -52,3 +62,34 @@ def test_an_incomplete_or_foreign_file_is_refused(small, tmp_path):
         f["u"] = np.zeros((2, 3, 4))
     with pytest.raises(ValueError, match=r"has no field\(s\) \['time', 'sample'\]"):
         TrajectoryDataset(tmp_path / "other.h5")
+
+
+def test_processes_needing_the_same_missing_file_wait_for_its_writer(tmp_path, monkeypatch, capsys):
+    """The ranks of a torchrun or SLURM job all look for the data at once: those that find the file locked wait
+    for it instead of failing, and one that takes the lock of a dead writer resumes its partial file."""
+    monkeypatch.setattr(data_files, "WAIT_POLL", 0.05)
+    data = load_config(None, [f"data.dir={tmp_path}", *TINY, "data.num_train=6"]).data
+    path = tmp_path / "burgers_train.h5"
+    holder = OutputLock(path).acquire()  # another process is writing the file
+    found: list[Path] = []
+    waiter = threading.Thread(target=lambda: found.append(simulated_file(data, "train", progress=False)))
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive() and not path.exists()  # waiting, not failing
+    assert "waiting for another process to finish writing" in capsys.readouterr().err
+    holder.release()  # the writer died without its file: the waiter takes over
+    waiter.join(timeout=120)
+    assert found == [path] and path.exists()
+    again = [None, None]
+    path.unlink()
+    threads = [
+        threading.Thread(target=lambda i=i: again.__setitem__(i, simulated_file(data, "train", progress=False)))
+        for i in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert again == [path, path]
+    with h5py.File(path) as f:
+        assert f["u"].shape[0] == 6

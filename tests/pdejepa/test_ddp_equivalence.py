@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from pdejepa.data import collate
 from pdejepa.data.sampling import EpochShuffle, RankBatches
+from pdejepa.masks import MaskCollator, MultiBlock2D
 from pdejepa.train import JEPAPretraining, VICRegPretraining
 from pdejepa.train.trainer import data_parallel, quiet_trainer
 from symmetries.registry import EQUATIONS
@@ -56,20 +57,6 @@ class Images(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         return {"x": torch.randn(3, 16, 16, generator=torch.Generator().manual_seed(i)), "id": i}
-
-
-class PerSampleMasks:
-    """JEPA masks drawn per sample from its id alone (6 context tokens, 2 targets of 4, on the 4 x 4 token grid),
-    so that both runs predict the same tokens; the pretraining's collator draws block shapes per batch."""
-
-    def __call__(self, items: list[dict]) -> tuple[dict, list[dict[str, torch.Tensor]]]:
-        context, targets = [], []
-        for item in items:
-            order = torch.randperm(16, generator=torch.Generator().manual_seed(1000 + item["id"]))
-            context.append(order[:6].sort().values)
-            targets.append(torch.stack([order[6:10].sort().values, order[10:14].sort().values]))
-        batch = {"x": torch.stack([it["x"] for it in items]), "id": torch.tensor([it["id"] for it in items])}
-        return batch, [{"context": torch.stack(context), "targets": torch.stack(targets)}]
 
 
 class Record(L.Callback):
@@ -106,7 +93,10 @@ def jepa() -> tuple[L.LightningModule, DataLoader]:
     module = JEPAPretraining(
         encoder="vit_nano", input_size=(16, 16), in_channels=3, patch_size=4, predictor=(32, 1, 2), var_weight=1.0
     )
-    return module, DataLoader(Images(), batch_sampler=batches(Images()), collate_fn=PerSampleMasks())
+    # the pretraining's own collator, bound to the batch sampler: every process draws its global batch's masks
+    sampler, masks = batches(Images()), MaskCollator([MultiBlock2D((4, 4), targets=2, min_keep=2)], seed=0)
+    masks.bind_batches(sampler)
+    return module, DataLoader(Images(), batch_sampler=sampler, collate_fn=masks)
 
 
 def batches(data: Dataset) -> RankBatches:

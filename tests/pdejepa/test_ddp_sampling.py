@@ -1,10 +1,12 @@
 """Per process of a data-parallel run: batches, masks and symmetry draws.
 
 Each sample is in one process's batch at most once per epoch; the global batches, and the symmetry views of
-every sample, are the same for any number of processes; mask draws come from the process's own batch.
+every sample, and the JEPA masks, are the same for any number of processes.
 """
 
 from __future__ import annotations
+
+import pickle
 
 import lightning as L
 import pytest
@@ -104,17 +106,47 @@ def test_the_symmetry_views_of_a_sample_do_not_depend_on_the_processes():
     assert not torch.equal(views(trajectories(ids), seed=8), whole)  # the seed (step, view) draws anew
 
 
-def test_mask_draws_come_from_the_process_batch_alone():
-    """The collator seeds a batch's masks with ``(seed, epoch, ids)``: the rank and the number of processes are
-    no input, so every process draws its own masks, none repeats another's stream, and a rerun (or a resume)
-    draws them again. I-JEPA's block shapes are drawn per batch, so a 2 x 16 run draws other masks than a
-    1 x 32 run (both from the same distribution)."""
-    items = [{"id": i, "x": torch.zeros(1)} for i in range(64)]
-    ranks = shares(64, 32, 2, epoch=0)
-    collators = [MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4) for _ in range(3)]
-    masks = [collators[r]([items[i] for i in ranks[r][0]])[1][0] for r in range(2)]
-    again = collators[2]([items[i] for i in ranks[0][0]])[1][0]  # another process, same ids
-    assert all(torch.equal(masks[0][k], again[k]) for k in ("context", "targets"))
-    assert not torch.equal(masks[0]["targets"], masks[1]["targets"])
-    collators[2].set_epoch(1)
-    assert not torch.equal(collators[2]([items[i] for i in ranks[0][0]])[1][0]["targets"], masks[0]["targets"])
+def rank_masks(world: int, epoch: int, size: int = 70, batch: int = 32) -> list[dict[str, torch.Tensor]]:
+    """Per global batch of an epoch, the masks the processes' collators draw, their rows put back in rank order."""
+    items = [{"id": i, "x": torch.zeros(1)} for i in range(size)]
+    per_rank = []
+    for rank in range(world):
+        shuffle = EpochShuffle(list(range(size)), 0)
+        shuffle.set_epoch(epoch)
+        batches = RankBatches(shuffle, batch, rank=rank, world=world)
+        collator = MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4)
+        collator.bind_batches(batches)
+        collator.set_epoch(epoch)
+        collator = pickle.loads(pickle.dumps(collator))  # what a spawned DataLoader worker holds
+        per_rank.append([collator([items[i] for i in part])[1][0] for part in batches])
+    return [
+        {k: torch.cat([part[b][k] for part in per_rank]) for k in ("context", "targets")}
+        for b in range(len(per_rank[0]))
+    ]
+
+
+def test_mask_draws_are_the_same_for_any_number_of_processes():
+    """Bound to the batch sampler, each process's collator draws the masks of its whole global batch from
+    ``(seed, epoch, global ids)`` (block shapes once per global batch, as I-JEPA draws them per batch) and keeps
+    its own rows: every sample gets the masks one process would give it, for 1, 2 or 4 processes."""
+    for epoch in (0, 3):
+        one = rank_masks(1, epoch)
+        assert len(one) == 2
+        for world in (2, 4):
+            for whole, parts in zip(one, rank_masks(world, epoch)):
+                assert all(torch.equal(whole[k], parts[k]) for k in ("context", "targets"))
+    assert not torch.equal(rank_masks(1, 1)[0]["targets"], rank_masks(1, 0)[0]["targets"])  # new masks each epoch
+
+
+def test_a_bound_collator_refuses_ids_that_are_no_part_of_a_global_batch():
+    shuffle = EpochShuffle(list(range(70)), 0)
+    batches = RankBatches(shuffle, 32, rank=0, world=2)
+    collator = MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4)
+    collator.bind_batches(batches)
+    first = next(iter(batches))
+    items = {i: {"id": i, "x": torch.zeros(1)} for i in range(70)}
+    with pytest.raises(ValueError, match="not one consecutive part"):
+        collator([items[i] for i in reversed(first)])
+    dropped = list(shuffle)[64:]  # the epoch's dropped tail is in no global batch
+    with pytest.raises(ValueError, match="not in a global batch"):
+        collator([items[i] for i in dropped])

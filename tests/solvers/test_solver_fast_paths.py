@@ -20,6 +20,7 @@ import torch
 
 from solvers import SimulationConfig, draw_inputs, get_equation, simulate
 from solvers.etdrk4 import FusedETDRK4, etdrk4_coefficients, etdrk4_step
+from solvers.integrate import default_workers, row_blocks
 from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -116,6 +117,37 @@ def test_other_dtypes_and_chunks_are_refused():
         simulate(cfg.eq, u0, p, t, cfg.dt)
     with pytest.raises(ValueError, match="chunk=0 must be a positive integer"):
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, chunk=0)
+    with pytest.raises(ValueError, match="workers=0 must be a positive integer"):
+        simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=0)
+    with pytest.raises(ValueError, match="workers=2 with compiled=True"):
+        simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=2, compiled=True)
+
+
+@pytest.mark.parametrize("name", ["ks", "burgers"])
+def test_workers_give_the_same_bits_and_restore_torch_threads(name):
+    # rows are independent, so blocks integrated side by side by threads change no bit of any output
+    cfg = SimulationConfig.default(name, nx=64, nt=4, t_end=0.5, max_wavenumber=3)
+    params, draws = draw_inputs(cfg, seed=3, indices=np.arange(7))
+    u0 = cfg.initial_condition().build(torch.from_numpy(draws), cfg.nx)
+    p = {k: torch.from_numpy(v) for k, v in params.items()}
+    t = torch.from_numpy(cfg.output_times())
+    one = simulate(cfg.eq, u0, p, t, cfg.dt, workers=1)
+    threads = torch.get_num_threads()
+    for options in ({"workers": 2}, {"workers": 3, "chunk": 2}, {"workers": 20}):
+        out = simulate(cfg.eq, u0, p, t, cfg.dt, **options)
+        assert torch.equal(out.u, one.u) and torch.equal(out.tail, one.tail) and torch.equal(out.finite, one.finite)
+        assert torch.get_num_threads() == threads
+
+
+def test_row_blocks_cover_the_rows_once_in_order():
+    for batch, workers in ((7, 3), (256, 2), (3, 8), (1, 1)):
+        blocks = row_blocks(batch, workers)
+        assert len(blocks) == min(batch, workers)
+        assert [i for b in blocks for i in range(b.start, b.stop)] == list(range(batch))
+        sizes = [b.stop - b.start for b in blocks]
+        assert max(sizes) - min(sizes) <= 1
+    assert default_workers(5, torch.device("cpu")) == min(torch.get_num_threads(), 5)
+    assert default_workers(100, torch.device("cuda")) == 1
 
 
 @pytest.mark.slow  # compiles for seconds to minutes on a small CPU
