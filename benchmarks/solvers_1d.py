@@ -6,10 +6,10 @@ What is compared, in one process, on the same grids and the same initial conditi
 * **pdejepa**: :func:`solvers.simulate`, batched ETDRK4 (Kassam & Trefethen), Fourier
   pseudo-spectral with 2/3 dealiasing, float64, torch with ``--threads`` threads
   (by default the usable cores that :func:`solvers.threads.choose_threads` picks), the whole
-  batch in one call, with the fused step (:class:`solvers.etdrk4.FusedETDRK4`), the rows split
-  into one block per thread integrated side by side (``simulate(workers=None)``). Its levers are
-  timed as rows of their own: ``pdejepa 1 worker`` (the whole batch as one block, torch's threads
-  inside each operation, as before 2026-11-30), ``pdejepa ref`` (the reference step
+  batch in one call, with the fused step (:class:`solvers.etdrk4.FusedETDRK4`). Its levers are
+  timed as rows of their own: ``pdejepa blocks`` (one block of rows per torch thread, integrated
+  side by side by Python threads with one torch thread each, ``simulate(workers=None)``),
+  ``pdejepa ref`` (the reference step
   :func:`solvers.etdrk4.etdrk4_step`), ``pdejepa chunk64`` (the fused step on chunks of 64
   trajectories, ``simulate(chunk=64)``), ``pdejepa f32`` (the float32 mode, with its own error)
   and, with ``--compiled``, ``pdejepa compiled`` (the fused step under ``torch.compile``,
@@ -86,7 +86,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.machine_info import cpu_name
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.integrate import default_workers, substeps
+from solvers.integrate import substeps
 from solvers.threads import configure_threads
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
@@ -180,14 +180,14 @@ def run_pdejepa(
 # pdejepa's variants timed side by side: row name -> (dtype, simulate options); "pdejepa" is the headline
 VARIANTS: dict[str, tuple[torch.dtype, dict[str, Any]]] = {
     "pdejepa": (torch.float64, {}),
-    "pdejepa 1 worker": (torch.float64, {"workers": 1}),
+    "pdejepa blocks": (torch.float64, {"workers": None}),
     "pdejepa ref": (torch.float64, {"fused": False}),
     "pdejepa chunk64": (torch.float64, {"chunk": 64}),
     "pdejepa f32": (torch.float32, {}),
     "pdejepa compiled": (torch.float64, {"compiled": True}),
 }
 NOTES = {
-    "pdejepa 1 worker": "the whole batch in one block, torch's threads inside each operation",
+    "pdejepa blocks": "one block of rows per torch thread, side by side in Python threads",
     "pdejepa ref": "reference step (etdrk4_step)",
     "pdejepa chunk64": "fused step, 64 trajectories at a time",
     "pdejepa f32": "float32 mode",
@@ -449,9 +449,7 @@ def bench_equation(
         runs["exponax"], compile_s = compile_exponax(mods, cfg, params, draws)
     best = interleaved(runs, args.repeats)
     ours = best["pdejepa"][0]
-    blocks = default_workers(args.num, device)
-    threads = f"{blocks} blocks side by side, 1 torch thread each" if blocks > 1 else ""
-    threads = threads or (f"{torch.get_num_threads()} torch threads" if device.type == "cpu" else str(device))
+    threads = f"{torch.get_num_threads()} torch threads" if device.type == "cpu" else str(device)
     for method in variants:
         u, seconds = best[method]
         print(f"{method}: {args.num} trajectories in {seconds:.2f} s (best of {args.repeats})", flush=True)
@@ -533,7 +531,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         nargs="+",
-        default=["pdejepa", "pdejepa 1 worker", "pdejepa ref", "pdejepa chunk64", "pdejepa f32"],
+        default=["pdejepa", "pdejepa blocks", "pdejepa ref", "pdejepa chunk64", "pdejepa f32"],
         choices=list(VARIANTS),
         help="pdejepa's rows (default: all but 'pdejepa compiled'); pdejepa is always run",
     )

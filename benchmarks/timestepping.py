@@ -15,8 +15,8 @@ Tasks (``--tasks``, several in one call share the process and print one report e
   plain ssl stepper) and each regulariser trains only its ssl stepper (a third of the ``burgers``
   time each). The goals: ssl's one-step relative L2 no worse than none's (mean over the seeds), rollout
   relative L2 at least 50% below none's, and at least 80% of the gap to the oracle closed.
-* ``ns`` (CPU-sized: data, pretraining and time-stepping sized for 40 min on 2 cores, from a short
-  timed run; not yet run in full): 2D smoke buoyancy, configs/ns_timestep.yaml, on the encoder of
+* ``ns`` (CPU-sized: data, pretraining and time-stepping in about 37 min on 2 cores, 35 with the data
+  on disk): 2D smoke buoyancy, configs/ns_timestep.yaml, on the encoder of
   configs/ns_dynamics.yaml. The stepper maps one state (smoke, vx, vy) to the next four on 32 x 32
   cells; besides the relative L2 and VRMSE of the state, the rollouts' relative L2 and VRMSE per field,
   the divergence of their velocity, their smoke drift and plume height, and filmstrips. The goal: the

@@ -48,7 +48,7 @@ def simulate(
     blowup_factor: float = 1e3,
     *,
     chunk: int | None = None,
-    workers: int | None = None,
+    workers: int | None = 1,
     fused: bool = True,
     compiled: bool = False,
 ) -> Trajectories:
@@ -70,12 +70,15 @@ def simulate(
             (chunks of 64 out of 256 on a 2-core EPYC: Burgers 6% faster, KS 16% slower).
         workers: split the rows into this many contiguous blocks, integrated side by side by as many
             Python threads with one torch thread each (torch's own threads are restored afterwards);
-            default on the CPU: :func:`default_workers`, one per torch thread. The elementwise stages
-            of a step are too small for torch to spread over its threads (fewer elements than its
-            grain size), and each OpenMP region waits for every thread: blocks keep all cores busy
-            without those waits. Rows are independent, so the result is the same bit for bit.
-            Since torch's thread count is process-wide, do not run other torch work in other threads
-            meanwhile. A compiled step runs in one worker.
+            None: :func:`default_workers`, one per torch thread. Default 1: the whole batch in one
+            block, torch's threads inside each operation. Rows are independent, so the result is the
+            same bit for bit. Blocks run every stage of a step in parallel, where torch spreads only
+            the FFTs (the elementwise stages hold fewer values than its grain size), but each
+            operation's Python overhead then competes for the interpreter lock: on a 2-core EPYC,
+            256 KS or Burgers rows ran 0-10% faster in two blocks, 64 rows 2.6x slower
+            (``benchmarks/solvers_1d.py``, ``benchmarks/threads.py``). Since torch's thread count is
+            process-wide, do not run other torch work in other threads meanwhile. A compiled step
+            runs in one worker.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
             :func:`~solvers.etdrk4.etdrk4_step`; the two agree to round-off.
         compiled: wrap the fused step in ``torch.compile`` (on the CPU it needs a C++ compiler).
@@ -90,7 +93,7 @@ def simulate(
     chunk = batch if chunk is None else chunk
     if not _positive_int(chunk):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
-    workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
+    workers = default_workers(batch, u0.device) if workers is None else workers
     if not _positive_int(workers):
         raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
     if compiled and workers > 1:
@@ -129,8 +132,9 @@ def default_workers(batch: int, device: torch.device) -> int:
 
 
 def row_blocks(batch: int, workers: int) -> list[slice]:
-    """``batch`` rows cut into ``min(workers, batch)`` contiguous blocks whose sizes differ by at most one."""
-    n = min(workers, batch)
+    """``batch`` rows cut into ``min(workers, batch)`` contiguous blocks whose sizes differ by at most one
+    (one empty block for no rows)."""
+    n = max(1, min(workers, batch))
     bounds = [batch * i // n for i in range(n + 1)]
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
 

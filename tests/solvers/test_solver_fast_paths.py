@@ -146,6 +146,7 @@ def test_row_blocks_cover_the_rows_once_in_order():
         assert [i for b in blocks for i in range(b.start, b.stop)] == list(range(batch))
         sizes = [b.stop - b.start for b in blocks]
         assert max(sizes) - min(sizes) <= 1
+    assert row_blocks(0, 4) == [slice(0, 0)]
     assert default_workers(5, torch.device("cpu")) == min(torch.get_num_threads(), 5)
     assert default_workers(100, torch.device("cuda")) == 1
 
