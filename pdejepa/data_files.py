@@ -45,11 +45,13 @@ def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
     while not path.exists():
         try:
             generate(sim, num, path, seed=seed, progress=progress, resume=partial_path(path).exists(), split=split)
-        except OutputLockedError:
-            if not waiting:
-                print(f"waiting for another process to finish writing {path}", file=sys.stderr, flush=True)
+        except FileExistsError as err:  # locked by another writer, or finished by it since the check above
+            if not path.exists() and not isinstance(err, OutputLockedError):
+                raise
+            if not waiting and not path.exists():
+                print(f"waiting for another process to finish writing {path} ({err})", file=sys.stderr, flush=True)
                 waiting = True
-            time.sleep(WAIT_POLL)
+            time.sleep(WAIT_POLL if not path.exists() else 0)
     with open_h5(path) as f:
         stored = f.attrs.get("fingerprint", "")
     if stored != expected:

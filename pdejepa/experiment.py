@@ -183,7 +183,7 @@ class Experiment:
         check_batch("pretrain.batch_size", p.batch_size, len(data))
         batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size)
         if hasattr(collate_fn, "bind_batches"):  # a mask collator draws each global batch's masks
-            collate_fn.bind_batches(batches)
+            collate_fn.bind_batches(batches, getattr(data, "ids", None))
         return DataLoader(
             data,
             batch_sampler=batches,

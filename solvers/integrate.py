@@ -75,8 +75,8 @@ def simulate(
             same bit for bit. Blocks run every stage of a step in parallel, where torch spreads only
             the FFTs (the elementwise stages hold fewer values than its grain size), but each
             operation's Python overhead then competes for the interpreter lock: on a 2-core EPYC,
-            256 KS or Burgers rows ran 0-10% faster in two blocks, 64 rows 2.6x slower
-            (``benchmarks/solvers_1d.py``, ``benchmarks/threads.py``). Since torch's thread count is
+            256 rows ran from 21% slower to 14% faster in two blocks (run to run), 64 KS rows 2.6x
+            slower (``benchmarks/solvers_1d.py``, ``benchmarks/threads.py``). Since torch's thread count is
             process-wide, do not run other torch work in other threads meanwhile. A compiled step
             runs in one worker.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
@@ -90,10 +90,10 @@ def simulate(
     batch, nx = u0.shape
     if u0.dtype not in PRECISIONS:
         raise ValueError(f"u0 has dtype {u0.dtype}; the solvers run in float64 (default) or float32")
-    chunk = batch if chunk is None else chunk
+    chunk = max(batch, 1) if chunk is None else chunk
     if not _positive_int(chunk):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
-    workers = default_workers(batch, u0.device) if workers is None else workers
+    workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
     if not _positive_int(workers):
         raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
     if compiled and workers > 1:

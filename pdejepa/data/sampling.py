@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 import torch
-from torch.utils.data import RandomSampler, Sampler
+from torch.utils.data import RandomSampler, Sampler, get_worker_info
 
 from ..checks import check_count
 from ..distributed import rank_and_world
@@ -52,9 +52,14 @@ class RankBatches(Sampler[list[int]]):
         self.batch_size = check_count("batch_size", batch_size)
         self.world = None if world is None else check_count("world", world)
         self.rank = None if world is None else check_count("rank", rank or 0, low=0, high=self.world - 1)
-        self._order: list[int] = []  # the last order :meth:`locate` drew, its positions, and its epoch
+        self._order: list[int] = []  # the last order dealt or drawn, its positions, its epoch, and whether dealt
         self._positions: dict[int, int] = {}
         self._order_epoch: int | None = None
+        self._dealt = False
+
+    def _remember(self, order: list[int], epoch: int | None, dealt: bool) -> None:
+        self._order, self._positions = order, {i: n for n, i in enumerate(order)}
+        self._order_epoch, self._dealt = epoch, dealt
 
     def share(self) -> tuple[int, int]:
         """``(first, size)``: where this process's part starts in each global batch, and its length."""
@@ -70,6 +75,7 @@ class RankBatches(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         first, size = self.share()
         order = list(self.sampler)
+        self._remember(order, getattr(self.sampler, "epoch", None), dealt=True)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield order[start + first : start + first + size]
 
@@ -79,15 +85,17 @@ class RankBatches(Sampler[list[int]]):
     def locate(self, ids: list[int]) -> tuple[list[int], int]:
         """The global batch that this process's part ``ids`` belongs to, and where the part starts in it.
 
-        The order is drawn again from the sampler (a function of ``(seed, epoch)`` for :class:`EpochShuffle`),
-        so a copy of this object in a DataLoader worker answers as the main process would, provided its
-        epoch was set before the iterator was built (as Lightning and :func:`~pdejepa.fitting.announce_resume`
-        do). Raises ValueError for ids that are not one process's part of one global batch of this epoch.
+        ``ids`` are dataset positions, as this sampler deals them. In the process that iterates, the order is
+        the one :meth:`__iter__` last dealt; a copy in a DataLoader worker draws it again from the sampler (a
+        function of ``(seed, epoch)`` for :class:`EpochShuffle`), which answers as the main process does,
+        since its epoch was set before the iterator was built (as Lightning and
+        :func:`~pdejepa.fitting.announce_resume` do). Raises ValueError for ids that are not one process's
+        part of one global batch of that order.
         """
         epoch = getattr(self.sampler, "epoch", None)  # without one, the order is drawn anew every time
-        if epoch is None or epoch != self._order_epoch:
-            self._order = list(self.sampler)
-            self._positions, self._order_epoch = {i: n for n, i in enumerate(self._order)}, epoch
+        dealt_here = self._dealt and get_worker_info() is None  # the order this very object dealt
+        if not dealt_here and (epoch is None or epoch != self._order_epoch):
+            self._remember(list(self.sampler), epoch, dealt=False)
         position = self._positions.get(ids[0]) if ids else None
         if position is None or position >= len(self) * self.batch_size:
             raise ValueError(f"ids {ids[:4]}... are not in a global batch of this epoch's order")

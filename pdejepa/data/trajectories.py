@@ -76,6 +76,11 @@ class TrajectoryDataset(Dataset):
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def ids(self) -> list[int]:
+        """Each item's ``"id"`` (its file's ``sample`` value), by position."""
+        return [int(v) for v in self.index[:, 2]]
+
     def _file(self, k: int) -> h5py.File:
         key = (os.getpid(), k)
         if key not in self._files:

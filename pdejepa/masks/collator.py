@@ -72,11 +72,30 @@ class MaskCollator:
         self.seed = check_count("seed", seed, low=0)
         self.epoch = 0
         self.batches: GlobalBatches | None = None
+        self.ids: list[int] | None = None  # the items' ids by dataset position (None: the position)
+        self.positions: dict[int, int] | None = None
 
-    def bind_batches(self, batches: GlobalBatches) -> None:
+    def bind_batches(self, batches: GlobalBatches, ids: Sequence[int] | None = None) -> None:
         """Draw every batch's masks from the global batch that ``batches`` (e.g. a
-        :class:`~pdejepa.data.sampling.RankBatches`) says it is part of."""
+        :class:`~pdejepa.data.sampling.RankBatches`, which deals dataset positions) says it is part of.
+
+        ``ids``: the ``"id"`` of the item at each dataset position, where ids are not positions (a file's
+        ``sample`` values); None when they are."""
         self.batches = batches
+        self.ids = None if ids is None else [int(i) for i in ids]
+        self.positions = None if ids is None else {i: n for n, i in enumerate(self.ids)}
+
+    def global_batch(self, ids: list[int]) -> tuple[list[int], int]:
+        """The ids of the global batch that the items ``ids`` belong to, and where they start in it."""
+        if self.batches is None:
+            return ids, 0
+        if self.positions is None:
+            return self.batches.locate(ids)
+        missing = [i for i in ids if i not in self.positions]
+        if missing:
+            raise ValueError(f"item ids {missing[:4]} are not in the dataset the collator was bound to")
+        batch, first = self.batches.locate([self.positions[i] for i in ids])
+        return [self.ids[n] for n in batch], first
 
     def set_epoch(self, epoch: int) -> None:
         """Use ``epoch`` in the seed of every later batch, so each epoch draws new masks."""
@@ -91,7 +110,7 @@ class MaskCollator:
             token indices (ascending), truncated per (global) batch to the shortest mask so they stack.
         """
         ids = [_item_id(item) for item in items]
-        batch, first = (ids, 0) if self.batches is None else self.batches.locate(ids)
+        batch, first = self.global_batch(ids)
         rows = slice(first, first + len(ids))
         streams = np.random.SeedSequence([self.seed, self.epoch, *batch]).spawn(len(self.masks))
         masks = []

@@ -66,7 +66,7 @@ def test_an_incomplete_or_foreign_file_is_refused(small, tmp_path):
 
 def test_processes_needing_the_same_missing_file_wait_for_its_writer(tmp_path, monkeypatch, capsys):
     """The ranks of a torchrun or SLURM job all look for the data at once: those that find the file locked wait
-    for it instead of failing, and one that takes the lock of a dead writer resumes its partial file."""
+    for it instead of failing; one that takes the lock of a writer that died without its file writes it."""
     monkeypatch.setattr(data_files, "WAIT_POLL", 0.05)
     data = load_config(None, [f"data.dir={tmp_path}", *TINY, "data.num_train=6"]).data
     path = tmp_path / "burgers_train.h5"
@@ -74,9 +74,14 @@ def test_processes_needing_the_same_missing_file_wait_for_its_writer(tmp_path, m
     found: list[Path] = []
     waiter = threading.Thread(target=lambda: found.append(simulated_file(data, "train", progress=False)))
     waiter.start()
-    time.sleep(0.5)
+    err = ""
+    for _ in range(200):  # the message comes at the first look; allow a loaded machine 10 s
+        err += capsys.readouterr().err
+        if "waiting for another process to finish writing" in err:
+            break
+        time.sleep(0.05)
+    assert "waiting for another process to finish writing" in err
     assert waiter.is_alive() and not path.exists()  # waiting, not failing
-    assert "waiting for another process to finish writing" in capsys.readouterr().err
     holder.release()  # the writer died without its file: the waiter takes over
     waiter.join(timeout=120)
     assert found == [path] and path.exists()

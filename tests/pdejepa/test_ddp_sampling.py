@@ -150,3 +150,25 @@ def test_a_bound_collator_refuses_ids_that_are_no_part_of_a_global_batch():
     dropped = list(shuffle)[64:]  # the epoch's dropped tail is in no global batch
     with pytest.raises(ValueError, match="not in a global batch"):
         collator([items[i] for i in dropped])
+
+
+def test_a_bound_collator_seeds_with_the_items_ids_where_they_are_not_positions():
+    """A file's items carry its ``sample`` values as ids (a shard's start at 500, say): the collator maps them to
+    the positions the sampler deals and seeds the masks with the global batch's ids."""
+    offset = [500 + 3 * n for n in range(70)]
+    items = [{"id": offset[n], "x": torch.zeros(1)} for n in range(70)]
+    masks = {}
+    for world in (1, 2):
+        parts = []
+        for rank in range(world):
+            batches = RankBatches(EpochShuffle(items, 0), 32, rank=rank, world=world)
+            collator = MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4)
+            collator.bind_batches(batches, offset)
+            parts.append(collator([items[n] for n in next(iter(batches))])[1][0]["targets"])
+        masks[world] = torch.cat(parts)
+    assert torch.equal(masks[1], masks[2])
+    plain = MaskCollator([MultiBlock2D((8, 8), min_keep=2)], seed=4)  # unbound: seeded by the batch's own ids
+    first = next(iter(RankBatches(EpochShuffle(items, 0), 32, rank=0, world=1)))
+    assert torch.equal(plain([items[n] for n in first])[1][0]["targets"], masks[1])
+    with pytest.raises(ValueError, match="not in the dataset the collator was bound to"):
+        collator([{"id": 1, "x": torch.zeros(1)}])
