@@ -73,6 +73,7 @@ def test_timestep_job_on_tiny_smoke_from_the_cli(tmp_path, capsys):
         "timestep.seeds=[0]",
         "timestep.code_noise=0.1",
         "timestep.code_window=other",
+        "timestep.code_dims=2",  # principal components of the tiny encoder's 4-d code (the config keeps 8)
     ]
     args = [
         "timestep",
