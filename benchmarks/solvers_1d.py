@@ -72,6 +72,7 @@ import platform
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -86,7 +87,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.machine_info import cpu_name
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.integrate import substeps
+from solvers.integrate import substeps, torch_threads
 from solvers.threads import configure_threads
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
@@ -203,13 +204,8 @@ def reference(
     Untimed; on the CPU it runs single-threaded: a small batch gains little from a
     second thread and, on a shared machine, loses a lot when that thread is preempted.
     """
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
+    with torch_threads(1) if device.type == "cpu" else nullcontext():
         u, _ = run_pdejepa(cfg, params, draws, device, nx=2 * cfg.nx, dt=cfg.dt / 8)
-    finally:
-        torch.set_num_threads(threads)
     return u[..., ::2]
 
 

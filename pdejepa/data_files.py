@@ -46,12 +46,14 @@ def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
         try:
             generate(sim, num, path, seed=seed, progress=progress, resume=partial_path(path).exists(), split=split)
         except FileExistsError as err:  # locked by another writer, or finished by it since the check above
-            if not path.exists() and not isinstance(err, OutputLockedError):
+            if path.exists():
+                continue
+            if not isinstance(err, OutputLockedError):
                 raise
-            if not waiting and not path.exists():
+            if not waiting:
                 print(f"waiting for another process to finish writing {path} ({err})", file=sys.stderr, flush=True)
                 waiting = True
-            time.sleep(WAIT_POLL if not path.exists() else 0)
+            time.sleep(WAIT_POLL)
     with open_h5(path) as f:
         stored = f.attrs.get("fingerprint", "")
     if stored != expected:

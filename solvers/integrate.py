@@ -11,6 +11,7 @@ from typing import Callable
 
 import torch
 
+from .checks import is_int
 from .equations import Equation
 from .etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients, etdrk4_step
 from .spectral import cutoff_index, dealias_mask, tail_ratio, wavenumbers
@@ -91,10 +92,10 @@ def simulate(
     if u0.dtype not in PRECISIONS:
         raise ValueError(f"u0 has dtype {u0.dtype}; the solvers run in float64 (default) or float32")
     chunk = max(batch, 1) if chunk is None else chunk
-    if not _positive_int(chunk):
+    if not (is_int(chunk) and chunk >= 1):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
     workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
-    if not _positive_int(workers):
+    if not (is_int(workers) and workers >= 1):
         raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
     if compiled and workers > 1:
         raise ValueError(f"workers={workers} with compiled=True: a compiled step runs in one worker")
@@ -119,10 +120,6 @@ def simulate(
         for done in [pool.submit(integrate_block, block) for block in blocks]:
             done.result()  # re-raises a block's error
     return result
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def default_workers(batch: int, device: torch.device) -> int:
