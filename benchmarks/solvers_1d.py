@@ -6,10 +6,13 @@ What is compared, in one process, on the same grids and the same initial conditi
 * **pdejepa**: :func:`solvers.simulate`, batched ETDRK4 (Kassam & Trefethen), Fourier
   pseudo-spectral with 2/3 dealiasing, float64, torch with ``--threads`` threads
   (by default the usable cores that :func:`solvers.threads.choose_threads` picks), the whole
-  batch in one call, with the fused step (:class:`solvers.etdrk4.FusedETDRK4`). Its levers are
-  timed as rows of their own: ``pdejepa blocks`` (one block of rows per torch thread, integrated
-  side by side by Python threads with one torch thread each, ``simulate(workers=None)``),
-  ``pdejepa ref`` (the reference step
+  batch in one call with its defaults: the fused step (:class:`solvers.etdrk4.FusedETDRK4`, its stage
+  updates numba loops) and, from 128 rows per torch thread, one block of rows per torch thread integrated
+  side by side by Python threads with one torch thread each. Its levers are timed as rows of their own,
+  each changing one option of that default:
+  ``pdejepa 1 block`` (the whole batch in one block, torch's threads inside each operation,
+  ``simulate(workers=1)``), ``pdejepa torch ops`` (the stage updates as torch operations,
+  ``simulate(numba=False)``), ``pdejepa ref`` (the reference step
   :func:`solvers.etdrk4.etdrk4_step`), ``pdejepa chunk64`` (the fused step on chunks of 64
   trajectories, ``simulate(chunk=64)``), ``pdejepa f32`` (the float32 mode, with its own error)
   and, with ``--compiled``, ``pdejepa compiled`` (the fused step under ``torch.compile``,
@@ -87,7 +90,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.machine_info import cpu_name
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.integrate import substeps, torch_threads
+from solvers.integrate import default_workers, row_blocks, substeps, torch_threads
 from solvers.threads import configure_threads
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
@@ -181,14 +184,16 @@ def run_pdejepa(
 # pdejepa's variants timed side by side: row name -> (dtype, simulate options); "pdejepa" is the headline
 VARIANTS: dict[str, tuple[torch.dtype, dict[str, Any]]] = {
     "pdejepa": (torch.float64, {}),
-    "pdejepa blocks": (torch.float64, {"workers": None}),
+    "pdejepa 1 block": (torch.float64, {"workers": 1}),
+    "pdejepa torch ops": (torch.float64, {"numba": False}),
     "pdejepa ref": (torch.float64, {"fused": False}),
     "pdejepa chunk64": (torch.float64, {"chunk": 64}),
     "pdejepa f32": (torch.float32, {}),
     "pdejepa compiled": (torch.float64, {"compiled": True}),
 }
 NOTES = {
-    "pdejepa blocks": "one block of rows per torch thread, side by side in Python threads",
+    "pdejepa 1 block": "the whole batch in one block, torch's threads inside each operation",
+    "pdejepa torch ops": "fused step, stage updates in torch operations instead of numba loops",
     "pdejepa ref": "reference step (etdrk4_step)",
     "pdejepa chunk64": "fused step, 64 trajectories at a time",
     "pdejepa f32": "float32 mode",
@@ -445,11 +450,12 @@ def bench_equation(
         runs["exponax"], compile_s = compile_exponax(mods, cfg, params, draws)
     best = interleaved(runs, args.repeats)
     ours = best["pdejepa"][0]
-    threads = f"{torch.get_num_threads()} torch threads" if device.type == "cpu" else str(device)
     for method in variants:
         u, seconds = best[method]
         print(f"{method}: {args.num} trajectories in {seconds:.2f} s (best of {args.repeats})", flush=True)
-        note = f"one batched call, {threads}" if method == "pdejepa" else NOTES[method]
+        blocks = len(row_blocks(args.num, default_workers(args.num, device)))
+        layout = f"{blocks} block(s) side by side, one torch thread each" if device.type == "cpu" else str(device)
+        note = f"one batched call, {layout}" if method == "pdejepa" else NOTES[method]
         if method != "pdejepa":
             note += f", diff to pdejepa {max_rel_error(u, ours):.0e}"
         rows.append(Row(name, method, args.num, args.num / seconds, max_rel_error(u, ref), note))
@@ -527,7 +533,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         nargs="+",
-        default=["pdejepa", "pdejepa blocks", "pdejepa ref", "pdejepa chunk64", "pdejepa f32"],
+        default=["pdejepa", "pdejepa 1 block", "pdejepa torch ops", "pdejepa ref", "pdejepa chunk64", "pdejepa f32"],
         choices=list(VARIANTS),
         help="pdejepa's rows (default: all but 'pdejepa compiled'); pdejepa is always run",
     )

@@ -14,11 +14,11 @@ mask it would see in production. Scenarios:
 Thread settings: ``all`` = ``os.cpu_count()`` threads (what torch does without affinity and quota
 awareness), ``chosen`` = :func:`solvers.threads.configure_threads` in the worker, and ``1``. Rows
 with the same count are measured once. Every multi-threaded row is measured three ways: the batch
-as one block with torch's threads inside each operation (``simulate(workers=1)``, the solver before
-2026-11-30), with OpenMP's default wait policy (GNU OpenMP spins a while at each barrier before it
+as one block with torch's threads inside each operation (``simulate(workers=1)``, the solver's default
+below 128 rows per thread), with OpenMP's default wait policy (GNU OpenMP spins a while at each barrier before it
 sleeps) and with ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep at once), which must be set before torch
 starts; and as one block of rows per thread, each integrated by a Python thread with one torch thread
-(``blocks``: ``simulate(workers=None)``).
+(``blocks``: ``simulate(workers=torch.get_num_threads())``).
 Repeats are interleaved across all rows (round-robin) and the best of ``--repeats`` counts, so
 that a noisy neighbour hits every row alike. Ratios are against the job alone, as one block, with the chosen count
 and the default policy.
@@ -71,7 +71,7 @@ def worker(threads: str, batch: int, t_end: float, blocks: bool) -> None:
         configure_threads()
     else:
         torch.set_num_threads((os.cpu_count() or 1) if threads == "all" else int(threads))
-    seconds = job(batch, t_end, None if blocks else 1)
+    seconds = job(batch, t_end, torch.get_num_threads() if blocks else 1)
     print(json.dumps({"threads": torch.get_num_threads(), "seconds": seconds}))
 
 
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         f"os.cpu_count()={os.cpu_count()}, affinity {len(cpus)} CPUs, chosen here: {choose_threads()} "
         f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; workers run with it unset)\n"
         "mode: default = one block, OpenMP's wait policy (GNU: spin, then sleep), passive = one block with "
-        "OMP_WAIT_POLICY=PASSIVE, blocks = one block of rows per thread (simulate(workers=None))"
+        "OMP_WAIT_POLICY=PASSIVE, blocks = one block of rows per thread (simulate(workers=threads))"
     )
     print(f"job: {args.batch} KS trajectories, nx=256, dt=0.02, t_end={args.t_end:g}, best of {args.repeats}")
     scenarios = [

@@ -18,6 +18,8 @@ from .spectral import cutoff_index, dealias_mask, tail_ratio, wavenumbers
 
 Step = Callable[[torch.Tensor], torch.Tensor]
 PRECISIONS = {torch.float64: torch.complex128, torch.float32: torch.complex64}
+# the fewest rows per block for which integrating blocks side by side paid on the CPU (see simulate's workers)
+BLOCK_ROWS = 128
 
 
 @dataclass
@@ -49,8 +51,9 @@ def simulate(
     blowup_factor: float = 1e3,
     *,
     chunk: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     fused: bool = True,
+    numba: bool | None = None,
     compiled: bool = False,
 ) -> Trajectories:
     """Integrate ``u_t = Lin u + N(u)`` from ``u0`` at ``t = 0`` and sample it at ``times``.
@@ -70,18 +73,26 @@ def simulate(
             whole batch. Smaller chunks bound the stage buffers' memory; for speed they did not pay
             (chunks of 64 out of 256 on a 2-core EPYC: Burgers 6% faster, KS 16% slower).
         workers: split the rows into this many contiguous blocks, integrated side by side by as many
-            Python threads with one torch thread each (torch's own threads are restored afterwards);
-            None: :func:`default_workers`, one per torch thread. Default 1: the whole batch in one
-            block, torch's threads inside each operation. Rows are independent, so the result is the
-            same bit for bit. Blocks run every stage of a step in parallel, where torch spreads only
-            the FFTs (the elementwise stages hold fewer values than its grain size), but each
-            operation's Python overhead then competes for the interpreter lock: on a 2-core EPYC,
-            256 rows ran from 21% slower to 14% faster in two blocks (run to run), 64 KS rows 2.6x
-            slower (``benchmarks/solvers_1d.py``, ``benchmarks/threads.py``). Since torch's thread count is
-            process-wide, do not run other torch work in other threads meanwhile. A compiled step
-            runs in one worker.
+            Python threads with one torch thread each (1: the whole batch in one block, with torch's threads
+            inside each operation). Default (None), on the CPU: :func:`default_workers` blocks, one per torch
+            thread where each gets :data:`BLOCK_ROWS` rows, fewer for smaller batches, each with one torch
+            thread, so that every row's arithmetic is single-threaded: torch's FFTs on grids of up to 64
+            points give other last bits with several threads than with one, and the default keeps results
+            bitwise identical for any batch size and thread count. Rows are independent, so blocks change
+            no bit. They run every stage of a step in parallel (the FFTs and the numba loops release the
+            interpreter lock), where torch spreads only the FFTs, and poorly at these sizes; but each
+            operation's Python overhead competes for the interpreter lock, which small blocks feel. On a
+            2-core EPYC with the numba loops, two blocks of 128 rows ran from 8% slower to 22% faster than
+            one two-thread block on KS, 10-32% faster on Burgers and 34-39% on KdV; 64 KS rows in two
+            blocks 0.7x (``benchmarks/solvers_1d.py``, RESULTS.md). torch's thread count is set per thread:
+            the blocks' threads start with one, the caller's count is restored, and only a thread that first
+            uses torch while blocks run would start with one too. A compiled step runs in one worker, with
+            torch's threads.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
             :func:`~solvers.etdrk4.etdrk4_step`; the two agree to round-off.
+        numba: the fused step's stage updates as numba loops (:mod:`solvers.etdrk4_kernels`; CPU only;
+            they release the interpreter lock) or as torch operations; default: numba on the CPU unless
+            ``compiled``. The two agree to round-off.
         compiled: wrap the fused step in ``torch.compile`` (on the CPU it needs a C++ compiler).
             Off by default: on a 2-core CPU it compiled for 15-25 s and ran 1.5-2x slower, since
             the complex arithmetic falls back to eager kernels (``benchmarks/solvers_1d.py --compiled``).
@@ -94,11 +105,16 @@ def simulate(
     chunk = max(batch, 1) if chunk is None else chunk
     if not (is_int(chunk) and chunk >= 1):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
+    default = workers is None and u0.device.type == "cpu" and not compiled  # single-threaded blocks
     workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
     if not (is_int(workers) and workers >= 1):
         raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
     if compiled and workers > 1:
         raise ValueError(f"workers={workers} with compiled=True: a compiled step runs in one worker")
+    if compiled and numba:
+        raise ValueError("numba=True with compiled=True: torch.compile traces torch operations, not numba loops")
+    if numba and u0.device.type != "cpu":
+        raise ValueError(f"numba=True with u0 on {u0.device}: the numba loops run on the CPU")
     result = Trajectories(
         u=torch.empty(batch, len(times), nx, device=u0.device, dtype=u0.dtype),
         tail=torch.zeros(batch, device=u0.device, dtype=u0.dtype),
@@ -110,10 +126,12 @@ def simulate(
             rows = slice(lo, min(lo + chunk, block.stop))
             part = {k: v.reshape(-1)[rows] if v.numel() == batch else v for k, v in params.items()}
             out = Trajectories(u=result.u[rows], tail=result.tail[rows], finite=result.finite[rows])
-            _integrate(equation, u0[rows], part, times, dt, blowup_factor, out, fused=fused, compiled=compiled)
+            _integrate(
+                equation, u0[rows], part, times, dt, blowup_factor, out, fused=fused, numba=numba, compiled=compiled
+            )
 
     blocks = row_blocks(batch, workers)
-    if len(blocks) == 1:
+    if len(blocks) == 1 and not default:
         integrate_block(blocks[0])
         return result
     with torch_threads(1), ThreadPoolExecutor(len(blocks), thread_name_prefix="simulate") as pool:
@@ -123,9 +141,10 @@ def simulate(
 
 
 def default_workers(batch: int, device: torch.device) -> int:
-    """Blocks of rows :func:`simulate` integrates side by side: one per torch thread on the CPU
-    (at most one per row), one on a GPU (a single stream is already parallel)."""
-    return 1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), batch))
+    """Blocks of rows :func:`simulate` integrates side by side by default: on the CPU one per torch thread,
+    but no more than leave each :data:`BLOCK_ROWS` rows (at least one block); on a GPU one (a single stream
+    is already parallel)."""
+    return max(1, min(torch.get_num_threads(), batch // BLOCK_ROWS)) if device.type == "cpu" else 1
 
 
 def row_blocks(batch: int, workers: int) -> list[slice]:
@@ -157,6 +176,7 @@ def _integrate(
     out: Trajectories,
     *,
     fused: bool,
+    numba: bool | None,
     compiled: bool,
 ) -> None:
     """:func:`simulate` for one chunk of rows, writing into ``out``'s (views of the result's) tensors."""
@@ -171,10 +191,12 @@ def _integrate(
     lin = equation.linear(k, p64)  # the coefficients in float64 whatever the working precision
     nonlinear = equation.nonlinear(k.to(dtype), mask, p)
 
+    numba = False if compiled else numba  # torch.compile traces torch operations
+
     def stepper(c: ETDRK4Coefficients) -> Step:
         if fused:
-            step = FusedETDRK4(c, nonlinear, cutoff_index(nx) + 1, PRECISIONS[dtype]).step
-            return torch.compile(step, dynamic=False) if compiled else step
+            fused_step = FusedETDRK4(c, nonlinear, cutoff_index(nx) + 1, PRECISIONS[dtype], numba=numba).step
+            return torch.compile(fused_step, dynamic=False) if compiled else fused_step
         c = c.to(PRECISIONS[dtype])
         return lambda v: etdrk4_step(v, c, nonlinear)
 

@@ -19,8 +19,8 @@ import pytest
 import torch
 
 from solvers import SimulationConfig, draw_inputs, get_equation, simulate
-from solvers.etdrk4 import FusedETDRK4, etdrk4_coefficients, etdrk4_step
-from solvers.integrate import default_workers, row_blocks
+from solvers.etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients, etdrk4_step
+from solvers.integrate import BLOCK_ROWS, default_workers, row_blocks, torch_threads
 from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -47,11 +47,13 @@ def spectra(name: str, batch: int = 3, nx: int = 64, seed: int = 0):
     return eq.linear(k, p), eq.nonlinear(k, mask, p), torch.fft.rfft(u) * mask, cutoff_index(nx) + 1
 
 
+@pytest.mark.parametrize("numba", [True, False], ids=["numba loops", "torch operations"])
 @pytest.mark.parametrize("name", ["burgers", "ks", "kdv", "heat"])
-def test_fused_step_matches_reference_step(name):
+def test_fused_step_matches_reference_step(name, numba):
     lin, nonlinear, v, modes = spectra(name)
     c = etdrk4_coefficients(lin, 0.01)
-    fused = FusedETDRK4(c, nonlinear, modes, torch.complex128)
+    fused = FusedETDRK4(c, nonlinear, modes, torch.complex128, numba=numba)
+    assert fused.numba is numba
     ref, fast = v, v.clone()
     for _ in range(5):
         ref = etdrk4_step(ref, c, nonlinear)
@@ -59,6 +61,24 @@ def test_fused_step_matches_reference_step(name):
         scale = float(ref.abs().max())
         assert float((fast - ref).abs().max()) <= REASSOCIATION * scale
     assert (fast[..., modes:] == 0).all()  # the dealiased tail stays exactly zero
+
+
+@pytest.mark.parametrize("name", ["burgers", "ks"])
+def test_numba_loops_match_torch_operations_in_both_precisions(name):
+    # complex64: 2**-24 ~ 6e-8 per operation where complex128 has 1.1e-16, so the bound scales by 2**29
+    lin, nonlinear, v, modes = spectra(name, batch=4)
+    c = etdrk4_coefficients(lin, 0.01)
+    for dtype, bound in ((torch.complex128, REASSOCIATION), (torch.complex64, REASSOCIATION * 2**29)):
+        loops = FusedETDRK4(c, nonlinear, modes, dtype, numba=True)
+        ops = FusedETDRK4(c, nonlinear, modes, dtype, numba=False)
+        a, b = v.to(dtype), v.to(dtype)
+        for _ in range(5):
+            a, b = loops.step(a), ops.step(b)
+        assert a.dtype == dtype and float((a - b).abs().max()) <= bound * float(b.abs().max())
+    assert FusedETDRK4(c, nonlinear, modes, torch.complex128).numba  # the default on the CPU
+    on_meta = ETDRK4Coefficients(*(t.to("meta") for t in (c.E, c.E2, c.Q, c.f1, c.f2, c.f3)))
+    with pytest.raises(ValueError, match="numba=True needs CPU tensors; the coefficients are on meta"):
+        FusedETDRK4(on_meta, None, modes, torch.complex128, numba=True)
 
 
 def test_fused_step_reuses_its_buffers_across_batch_shapes():
@@ -84,7 +104,7 @@ def test_simulate_fused_chunked_and_reference_agree(name):
     cfg = SimulationConfig.default(name, nx=64, nt=5, t_end=1.0, max_wavenumber=3)
     u0, p, t = batch_inputs(cfg, seed=2, n=5)
     ref = simulate(cfg.eq, u0, p, t, cfg.dt, fused=False).u
-    for options in ({}, {"chunk": 2}):
+    for options in ({}, {"chunk": 2}, {"numba": False}):
         out = simulate(cfg.eq, u0, p, t, cfg.dt, **options).u
         assert float((out - ref).abs().max()) <= REASSOCIATION * float(ref.abs().max())
 
@@ -125,6 +145,10 @@ def test_other_dtypes_and_chunks_are_refused():
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=0)
     with pytest.raises(ValueError, match="workers=2 with compiled=True"):
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=2, compiled=True)
+    with pytest.raises(ValueError, match="numba=True with compiled=True"):
+        simulate(cfg.eq, u0.double(), p, t, cfg.dt, numba=True, compiled=True)
+    with pytest.raises(ValueError, match="numba=True with u0 on meta: the numba loops run on the CPU"):
+        simulate(cfg.eq, u0.double().to("meta"), p, t, cfg.dt, numba=True)
 
 
 @pytest.mark.parametrize("name", ["ks", "burgers"])
@@ -140,6 +164,14 @@ def test_workers_give_the_same_bits_and_restore_torch_threads(name):
         assert torch.get_num_threads() == 2
     empty = simulate(cfg.eq, u0[:0], {k: v[:0] for k, v in p.items()}, t, cfg.dt, workers=None)
     assert empty.u.shape == (0, len(t), cfg.nx)
+    # the default is single-threaded row by row: with 2 torch threads it gives the bits of 1 thread (at nx = 64
+    # torch's two-thread FFTs alone would not), one block for 7 rows and two for 2 * BLOCK_ROWS
+    u0, p, t = batch_inputs(cfg, seed=3, n=2 * BLOCK_ROWS)
+    with torch_threads(1):
+        ref = simulate(cfg.eq, u0, p, t, cfg.dt, workers=1).u
+    assert torch.equal(simulate(cfg.eq, u0, p, t, cfg.dt).u, ref)
+    assert torch.equal(simulate(cfg.eq, u0[:7], {k: v[:7] for k, v in p.items()}, t, cfg.dt).u, ref[:7])
+    assert torch.get_num_threads() == 2
 
 
 def test_row_blocks_cover_the_rows_once_in_order():
@@ -150,8 +182,13 @@ def test_row_blocks_cover_the_rows_once_in_order():
         sizes = [b.stop - b.start for b in blocks]
         assert max(sizes) - min(sizes) <= 1
     assert row_blocks(0, 4) == [slice(0, 0)]
-    assert default_workers(5, torch.device("cpu")) == min(torch.get_num_threads(), 5)
-    assert default_workers(100, torch.device("cuda")) == 1
+    cpu = torch.device("cpu")
+    with torch_threads(2):  # one block per thread, but each with BLOCK_ROWS rows (at least one block)
+        assert default_workers(0, cpu) == default_workers(2 * BLOCK_ROWS - 1, cpu) == 1
+        assert default_workers(2 * BLOCK_ROWS, cpu) == default_workers(10**6, cpu) == 2
+    with torch_threads(1):
+        assert default_workers(10**6, cpu) == 1
+    assert default_workers(10**6, torch.device("cuda")) == 1
 
 
 @pytest.mark.slow  # compiles for seconds to minutes on a small CPU
