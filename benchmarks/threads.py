@@ -14,8 +14,8 @@ mask it would see in production. Scenarios:
 Thread settings: ``all`` = ``os.cpu_count()`` threads (what torch does without affinity and quota
 awareness), ``chosen`` = :func:`solvers.threads.configure_threads` in the worker, and ``1``. Rows
 with the same count are measured once. Every multi-threaded row is measured three ways: the batch
-as one block with torch's threads inside each operation (``simulate(workers=1)``, the solver's default
-below 128 rows per thread), with OpenMP's default wait policy (GNU OpenMP spins a while at each barrier before it
+as one block with torch's threads inside each operation (``simulate(workers=1)``), with OpenMP's
+default wait policy (GNU OpenMP spins a while at each barrier before it
 sleeps) and with ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep at once), which must be set before torch
 starts; and as one block of rows per thread, each integrated by a Python thread with one torch thread
 (``blocks``: ``simulate(workers=torch.get_num_threads())``).

@@ -161,6 +161,9 @@ class FusedETDRK4:
     def _workspace(self, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Stage buffers ``a, b, c`` (``(batch, nk)``, zero tails) and ``E2 v`` (``(batch, modes)``)."""
         if not self._buffers or self._buffers[0].shape != v.shape or self._buffers[0].device != v.device:
+            if self.E.shape[0] not in (1, v.shape[0]):
+                rows = self.E.shape[0]
+                raise ValueError(f"v has {v.shape[0]} rows; the coefficients have {rows} (allowed: 1 or as many)")
             stages = [torch.zeros_like(v) for _ in range(3)]
             self._buffers = (*stages, torch.empty_like(v[..., : self.modes]))
             if self.numba:

@@ -2,7 +2,7 @@
 
 Each function performs one stage of an ETDRK4 step in a single pass over the retained modes, where
 torch needs one pass (and one call from Python) per arithmetic operation: a step's eleven elementwise
-passes become four loops. The arithmetic is the torch path's, in the same order up to how each complex
+passes become four calls of three loops. The arithmetic is the torch path's, up to how each complex
 product rounds, so the two agree to round-off (``tests/solvers/test_solver_fast_paths.py``).
 
 Shapes: spectra ``v, a, b, c`` and nonlinear terms ``nv, na, nb, nc`` are ``(batch, nk)``, of which the
@@ -16,10 +16,19 @@ on a 2-core EPYC); the machine code is then cached next to this module (or in nu
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
+
+def _jit(function: Callable[..., None]) -> Callable[..., None]:
+    """``function`` compiled lazily, releasing the interpreter lock, its machine code cached on disk where a
+    writable cache location exists (numba refuses ``cache=True`` where none does: then compiled per process)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:
+        return numba.njit(nogil=True)(function)
 
 
 @_jit
@@ -39,7 +48,7 @@ def stage_c(a: np.ndarray, E2: np.ndarray, Q: np.ndarray, nb: np.ndarray, nv: np
     for i in range(c.shape[0]):
         r = 0 if shared else i
         for j in range(E2.shape[1]):
-            c[i, j] = E2[r, j] * a[i, j] + Q[r, j] * (2 * nb[i, j] - nv[i, j])
+            c[i, j] = E2[r, j] * a[i, j] + Q[r, j] * (nb[i, j] + nb[i, j] - nv[i, j])  # 2 nb: exact, in nb's type
 
 
 @_jit

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -76,18 +77,12 @@ def simulate(
             Python threads with one torch thread each (1: the whole batch in one block, with torch's threads
             inside each operation). Default (None), on the CPU: :func:`default_workers` blocks, one per torch
             thread where each gets :data:`BLOCK_ROWS` rows, fewer for smaller batches, each with one torch
-            thread, so that every row's arithmetic is single-threaded: torch's FFTs on grids of up to 64
-            points give other last bits with several threads than with one, and the default keeps results
-            bitwise identical for any batch size and thread count. Rows are independent, so blocks change
-            no bit. They run every stage of a step in parallel (the FFTs and the numba loops release the
-            interpreter lock), where torch spreads only the FFTs, and poorly at these sizes; but each
-            operation's Python overhead competes for the interpreter lock, which small blocks feel. On a
-            2-core EPYC with the numba loops, two blocks of 128 rows ran from 8% slower to 22% faster than
-            one two-thread block on KS, 10-32% faster on Burgers and 34-39% on KdV; 64 KS rows in two
-            blocks 0.7x (``benchmarks/solvers_1d.py``, RESULTS.md). torch's thread count is set per thread:
-            the blocks' threads start with one, the caller's count is restored, and only a thread that first
-            uses torch while blocks run would start with one too. A compiled step runs in one worker, with
-            torch's threads.
+            thread. Every row is then computed single-threaded, so results are bitwise the same for any batch
+            size and thread count (torch's FFTs of up to 64 points give other last bits with several threads).
+            Blocks keep the cores busy where torch's own threads do not at these sizes, but lose to the
+            interpreter lock on small blocks (figures in ``benchmarks/RESULTS.md``). torch's thread count is
+            per thread: the caller's is restored, and only a thread that first uses torch while blocks run
+            would start with one. A compiled step runs in one block, with torch's threads.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
             :func:`~solvers.etdrk4.etdrk4_step`; the two agree to round-off.
         numba: the fused step's stage updates as numba loops (:mod:`solvers.etdrk4_kernels`; CPU only;
@@ -105,14 +100,16 @@ def simulate(
     chunk = max(batch, 1) if chunk is None else chunk
     if not (is_int(chunk) and chunk >= 1):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
-    default = workers is None and u0.device.type == "cpu" and not compiled  # single-threaded blocks
+    one_thread = workers is None and u0.device.type == "cpu" and not compiled  # the default's blocks
     workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
     if not (is_int(workers) and workers >= 1):
-        raise ValueError(f"workers={workers!r} must be a positive integer or None (one per torch thread)")
+        raise ValueError(f"workers={workers!r} must be a positive integer or None (default_workers)")
     if compiled and workers > 1:
         raise ValueError(f"workers={workers} with compiled=True: a compiled step runs in one worker")
     if compiled and numba:
         raise ValueError("numba=True with compiled=True: torch.compile traces torch operations, not numba loops")
+    if numba and not fused:
+        raise ValueError("numba=True with fused=False: the numba loops belong to the fused step")
     if numba and u0.device.type != "cpu":
         raise ValueError(f"numba=True with u0 on {u0.device}: the numba loops run on the CPU")
     result = Trajectories(
@@ -121,23 +118,53 @@ def simulate(
         finite=torch.ones(batch, device=u0.device, dtype=torch.bool),
     )
 
-    def integrate_block(block: slice) -> None:
+    def integrate_block(block: slice, stop: threading.Event) -> None:
         for lo in range(block.start, block.stop, chunk):
             rows = slice(lo, min(lo + chunk, block.stop))
             part = {k: v.reshape(-1)[rows] if v.numel() == batch else v for k, v in params.items()}
             out = Trajectories(u=result.u[rows], tail=result.tail[rows], finite=result.finite[rows])
             _integrate(
-                equation, u0[rows], part, times, dt, blowup_factor, out, fused=fused, numba=numba, compiled=compiled
+                equation,
+                u0[rows],
+                part,
+                times,
+                dt,
+                blowup_factor,
+                out,
+                fused=fused,
+                numba=numba,
+                compiled=compiled,
+                stop=stop,
             )
 
-    blocks = row_blocks(batch, workers)
-    if len(blocks) == 1 and not default:
-        integrate_block(blocks[0])
-        return result
-    with torch_threads(1), ThreadPoolExecutor(len(blocks), thread_name_prefix="simulate") as pool:
-        for done in [pool.submit(integrate_block, block) for block in blocks]:
-            done.result()  # re-raises a block's error
+    run_blocks(integrate_block, row_blocks(batch, workers), one_thread=one_thread)
     return result
+
+
+def run_blocks(work: Callable[[slice, threading.Event], None], blocks: list[slice], *, one_thread: bool) -> None:
+    """Run ``work(block, stop)`` for every block: one block in the calling thread (with one torch thread if
+    ``one_thread``), several side by side in Python threads with one torch thread each, in the caller's grad
+    and inference modes. An error or interrupt in the caller or a block sets ``stop`` (which ``work`` checks
+    between output frames) and is raised once the other blocks have stopped."""
+    stop = threading.Event()
+    if len(blocks) == 1:
+        with torch_threads(1) if one_thread else nullcontext():
+            work(blocks[0], stop)
+        return
+    grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
+
+    def run(block: slice) -> None:
+        with torch.inference_mode(inference), torch.set_grad_enabled(grad):
+            work(block, stop)
+
+    with torch_threads(1), ThreadPoolExecutor(len(blocks), thread_name_prefix="simulate") as pool:
+        futures = [pool.submit(run, block) for block in blocks]
+        try:
+            for done in futures:
+                done.result()  # re-raises a block's error
+        except BaseException:
+            stop.set()
+            raise
 
 
 def default_workers(batch: int, device: torch.device) -> int:
@@ -178,8 +205,10 @@ def _integrate(
     fused: bool,
     numba: bool | None,
     compiled: bool,
+    stop: threading.Event,
 ) -> None:
-    """:func:`simulate` for one chunk of rows, writing into ``out``'s (views of the result's) tensors."""
+    """:func:`simulate` for one chunk of rows, writing into ``out``'s (views of the result's) tensors; returns
+    early, leaving ``out`` unfinished, once ``stop`` is set."""
     nx, device, dtype = u0.shape[1], u0.device, u0.dtype
     p64 = {name: value.to(device=device, dtype=torch.float64).reshape(-1, 1) for name, value in params.items()}
     # a parameter equal on every row (a fixed L, say) is kept once: operators and coefficients that
@@ -205,6 +234,8 @@ def _integrate(
     steps: dict[float, Step] = {}  # by step size: output intervals of equal length share one
     t = 0.0
     for i, t_out in enumerate(times.tolist()):
+        if stop.is_set():
+            return
         n, h = substeps(t_out - t, dt) if t_out > t else (0, 0.0)
         if n:
             step = steps.get(round(h, 12))

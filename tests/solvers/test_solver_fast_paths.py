@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ import torch
 
 from solvers import SimulationConfig, draw_inputs, get_equation, simulate
 from solvers.etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients, etdrk4_step
-from solvers.integrate import BLOCK_ROWS, default_workers, row_blocks, torch_threads
+from solvers.integrate import BLOCK_ROWS, default_workers, row_blocks, run_blocks, torch_threads
 from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -145,6 +146,8 @@ def test_other_dtypes_and_chunks_are_refused():
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=0)
     with pytest.raises(ValueError, match="workers=2 with compiled=True"):
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, workers=2, compiled=True)
+    with pytest.raises(ValueError, match="numba=True with fused=False"):
+        simulate(cfg.eq, u0.double(), p, t, cfg.dt, numba=True, fused=False)
     with pytest.raises(ValueError, match="numba=True with compiled=True"):
         simulate(cfg.eq, u0.double(), p, t, cfg.dt, numba=True, compiled=True)
     with pytest.raises(ValueError, match="numba=True with u0 on meta: the numba loops run on the CPU"):
@@ -172,6 +175,37 @@ def test_workers_give_the_same_bits_and_restore_torch_threads(name):
     assert torch.equal(simulate(cfg.eq, u0, p, t, cfg.dt).u, ref)
     assert torch.equal(simulate(cfg.eq, u0[:7], {k: v[:7] for k, v in p.items()}, t, cfg.dt).u, ref[:7])
     assert torch.get_num_threads() == 2
+
+
+def test_simulate_runs_in_the_callers_inference_mode():
+    # the blocks' threads take the caller's inference (and grad) mode: results made in inference mode are
+    # written in it
+    cfg = SimulationConfig.default("burgers", nx=64, nt=3, t_end=0.2, max_wavenumber=3)
+    u0, p, t = batch_inputs(cfg, seed=4, n=5)
+    ref = simulate(cfg.eq, u0, p, t, cfg.dt).u
+    with torch.inference_mode():
+        for workers in (None, 1, 2):
+            assert torch.equal(simulate(cfg.eq, u0, p, t, cfg.dt, workers=workers).u, ref)
+
+
+def test_a_failing_block_stops_the_others():
+    seen = {}
+
+    def work(block: slice, stop: threading.Event) -> None:
+        if block.start == 0:
+            raise ValueError("block 0 failed")
+        seen["stopped"] = stop.wait(timeout=30)  # what _integrate checks between output frames
+
+    with pytest.raises(ValueError, match="block 0 failed"):
+        run_blocks(work, row_blocks(4, 2), one_thread=True)
+    assert seen["stopped"]
+
+
+def test_coefficients_for_another_batch_are_refused():
+    lin, nonlinear, v, modes = spectra("burgers", batch=3)
+    fused = FusedETDRK4(etdrk4_coefficients(lin, 0.01), nonlinear, modes, torch.complex128)
+    with pytest.raises(ValueError, match="v has 5 rows; the coefficients have 3 .allowed: 1 or as many."):
+        fused.step(torch.cat([v, v[:2]]))
 
 
 def test_row_blocks_cover_the_rows_once_in_order():
