@@ -450,11 +450,11 @@ def bench_equation(
         runs["exponax"], compile_s = compile_exponax(mods, cfg, params, draws)
     best = interleaved(runs, args.repeats)
     ours = best["pdejepa"][0]
+    blocks = len(row_blocks(args.num, default_workers(args.num, device)))
+    layout = f"{blocks} block(s) side by side, one torch thread each" if device.type == "cpu" else str(device)
     for method in variants:
         u, seconds = best[method]
         print(f"{method}: {args.num} trajectories in {seconds:.2f} s (best of {args.repeats})", flush=True)
-        blocks = len(row_blocks(args.num, default_workers(args.num, device)))
-        layout = f"{blocks} block(s) side by side, one torch thread each" if device.type == "cpu" else str(device)
         note = f"one batched call, {layout}" if method == "pdejepa" else NOTES[method]
         if method != "pdejepa":
             note += f", diff to pdejepa {max_rel_error(u, ours):.0e}"

@@ -156,7 +156,9 @@ class FusedETDRK4:
         if self.numba and self.E.device.type != "cpu":
             raise ValueError(f"numba=True needs CPU tensors; the coefficients are on {self.E.device}")
         self._buffers: tuple[torch.Tensor, ...] = ()
-        self._arrays: tuple[np.ndarray, ...] = ()
+        self._stage_arrays: tuple[np.ndarray, ...] = ()  # numpy views of the stage buffers, for the loops
+        coefficients = (self.E, self.E2, self.Q, self.f1, self.f2, self.f3)
+        self._coefficient_arrays = tuple(t.numpy() for t in coefficients) if self.numba else ()
 
     def _workspace(self, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Stage buffers ``a, b, c`` (``(batch, nk)``, zero tails) and ``E2 v`` (``(batch, modes)``)."""
@@ -166,9 +168,7 @@ class FusedETDRK4:
                 raise ValueError(f"v has {v.shape[0]} rows; the coefficients have {rows} (allowed: 1 or as many)")
             stages = [torch.zeros_like(v) for _ in range(3)]
             self._buffers = (*stages, torch.empty_like(v[..., : self.modes]))
-            if self.numba:
-                coefficients = (self.E, self.E2, self.Q, self.f1, self.f2, self.f3)
-                self._arrays = tuple(t.numpy() for t in (*stages, *coefficients))
+            self._stage_arrays = tuple(t.numpy() for t in stages) if self.numba else ()
         return self._buffers
 
     def step(self, v: torch.Tensor) -> torch.Tensor:
@@ -182,7 +182,8 @@ class FusedETDRK4:
         """:meth:`step` with the stage updates in three numba loops (:mod:`solvers.etdrk4_kernels`)."""
         N = self.nonlinear
         a, b, c, _ = self._workspace(v)
-        an, bn, cn, E, E2, Q, f1, f2, f3 = self._arrays
+        an, bn, cn = self._stage_arrays
+        E, E2, Q, f1, f2, f3 = self._coefficient_arrays
         vn = v.numpy()
         nv = N(v).numpy()
         etdrk4_kernels.stage_a(vn, E2, Q, nv, an)

@@ -112,6 +112,7 @@ def simulate(
         raise ValueError("numba=True with fused=False: the numba loops belong to the fused step")
     if numba and u0.device.type != "cpu":
         raise ValueError(f"numba=True with u0 on {u0.device}: the numba loops run on the CPU")
+    numba = False if compiled else numba  # torch.compile traces torch operations
     result = Trajectories(
         u=torch.empty(batch, len(times), nx, device=u0.device, dtype=u0.dtype),
         tail=torch.zeros(batch, device=u0.device, dtype=u0.dtype),
@@ -219,8 +220,6 @@ def _integrate(
     mask = dealias_mask(nx, device)
     lin = equation.linear(k, p64)  # the coefficients in float64 whatever the working precision
     nonlinear = equation.nonlinear(k.to(dtype), mask, p)
-
-    numba = False if compiled else numba  # torch.compile traces torch operations
 
     def stepper(c: ETDRK4Coefficients) -> Step:
         if fused:

@@ -62,15 +62,18 @@ def small_2d(**overrides) -> BuoyancyConfig:
     return BuoyancyConfig.default(**{"nx": 16, "ny": 16, "Lx": 16.0, "Ly": 16.0, "nt": 2, "skip_nt": 0, **overrides})
 
 
+def batch_inputs(cfg: SimulationConfig, seed: int, indices) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """Initial fields ``(len(indices), nx)``, parameters (each ``(len(indices),)``) and output times of
+    trajectories ``indices`` of ``cfg``."""
+    params, draws = draw_inputs(cfg, seed, np.asarray(indices))
+    u0 = cfg.initial_condition().build(torch.as_tensor(draws), cfg.nx)
+    return u0, {k: torch.as_tensor(v) for k, v in params.items()}, torch.as_tensor(cfg.output_times())
+
+
 def reference(cfg: SimulationConfig, seed: int, indices):
     """The parameters and trajectories of ``indices`` straight from :func:`solvers.simulate`."""
-    indices = np.asarray(indices)
-    params, draws = draw_inputs(cfg, seed, indices)
-    u0 = cfg.initial_condition().build(torch.as_tensor(draws), cfg.nx)
-    result = simulate(
-        cfg.eq, u0, {k: torch.as_tensor(v) for k, v in params.items()}, torch.as_tensor(cfg.output_times()), cfg.dt
-    )
-    return params, result
+    u0, p, times = batch_inputs(cfg, seed, indices)
+    return {k: v.numpy() for k, v in p.items()}, simulate(cfg.eq, u0, p, times, cfg.dt)
 
 
 def load(path) -> xr.Dataset:

@@ -24,17 +24,12 @@ from solvers.etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients,
 from solvers.integrate import BLOCK_ROWS, default_workers, row_blocks, run_blocks, torch_threads
 from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
 
+from .conftest import batch_inputs
+
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 f64 = torch.float64
 REASSOCIATION = 1e-13  # see the module docstring
-
-
-def batch_inputs(cfg: SimulationConfig, seed: int, n: int) -> tuple[torch.Tensor, dict, torch.Tensor]:
-    """Initial fields ``(n, nx)``, parameters and output times of trajectories ``0..n-1`` of ``cfg``."""
-    params, draws = draw_inputs(cfg, seed=seed, indices=np.arange(n))
-    u0 = cfg.initial_condition().build(torch.from_numpy(draws), cfg.nx)
-    return u0, {k: torch.from_numpy(v) for k, v in params.items()}, torch.from_numpy(cfg.output_times())
 
 
 def spectra(name: str, batch: int = 3, nx: int = 64, seed: int = 0):
@@ -103,7 +98,7 @@ def test_real_operator_coefficients_use_half_the_circle_exactly():
 @pytest.mark.parametrize("name", ["burgers", "ks", "kdv", "heat"])
 def test_simulate_fused_chunked_and_reference_agree(name):
     cfg = SimulationConfig.default(name, nx=64, nt=5, t_end=1.0, max_wavenumber=3)
-    u0, p, t = batch_inputs(cfg, seed=2, n=5)
+    u0, p, t = batch_inputs(cfg, seed=2, indices=range(5))
     ref = simulate(cfg.eq, u0, p, t, cfg.dt, fused=False).u
     for options in ({}, {"chunk": 2}, {"numba": False}):
         out = simulate(cfg.eq, u0, p, t, cfg.dt, **options).u
@@ -158,7 +153,7 @@ def test_other_dtypes_and_chunks_are_refused():
 def test_workers_give_the_same_bits_and_restore_torch_threads(name):
     # rows are independent, so blocks integrated side by side by threads change no bit of any output
     cfg = SimulationConfig.default(name, nx=64, nt=4, t_end=0.5, max_wavenumber=3)
-    u0, p, t = batch_inputs(cfg, seed=3, n=7)
+    u0, p, t = batch_inputs(cfg, seed=3, indices=range(7))
     one = simulate(cfg.eq, u0, p, t, cfg.dt, workers=1)
     torch.set_num_threads(2)  # the fixture's count is 1: restoring 2 shows the blocks' 1 is given back
     for options in ({"workers": 2}, {"workers": 3, "chunk": 2}, {"workers": 20}, {"workers": None}):
@@ -169,7 +164,7 @@ def test_workers_give_the_same_bits_and_restore_torch_threads(name):
     assert empty.u.shape == (0, len(t), cfg.nx)
     # the default is single-threaded row by row: with 2 torch threads it gives the bits of 1 thread (at nx = 64
     # torch's two-thread FFTs alone would not), one block for 7 rows and two for 2 * BLOCK_ROWS
-    u0, p, t = batch_inputs(cfg, seed=3, n=2 * BLOCK_ROWS)
+    u0, p, t = batch_inputs(cfg, seed=3, indices=range(2 * BLOCK_ROWS))
     with torch_threads(1):
         ref = simulate(cfg.eq, u0, p, t, cfg.dt, workers=1).u
     assert torch.equal(simulate(cfg.eq, u0, p, t, cfg.dt).u, ref)
@@ -181,7 +176,7 @@ def test_simulate_runs_in_the_callers_inference_mode():
     # the blocks' threads take the caller's inference (and grad) mode: results made in inference mode are
     # written in it
     cfg = SimulationConfig.default("burgers", nx=64, nt=3, t_end=0.2, max_wavenumber=3)
-    u0, p, t = batch_inputs(cfg, seed=4, n=5)
+    u0, p, t = batch_inputs(cfg, seed=4, indices=range(5))
     ref = simulate(cfg.eq, u0, p, t, cfg.dt).u
     with torch.inference_mode():
         for workers in (None, 1, 2):
@@ -229,7 +224,7 @@ def test_row_blocks_cover_the_rows_once_in_order():
 @pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None, reason="needs a C++ compiler")
 def test_compiled_step_matches_the_eager_fused_step():
     cfg = SimulationConfig.default("burgers", nx=64, nt=4, t_end=0.3, max_wavenumber=3)
-    u0, p, t = batch_inputs(cfg, seed=1, n=3)
+    u0, p, t = batch_inputs(cfg, seed=1, indices=range(3))
     eager = simulate(cfg.eq, u0, p, t, cfg.dt).u
     compiled = simulate(cfg.eq, u0, p, t, cfg.dt, compiled=True).u
     assert float((compiled - eager).abs().max()) <= REASSOCIATION * float(eager.abs().max())
