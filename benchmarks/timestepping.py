@@ -2,7 +2,7 @@
 
 Tasks (``--tasks``, several in one call share the process and print one report each):
 
-* ``burgers`` (CPU-sized, about 21 min on 2 cores): configs/burgers_timestep.yaml. An FNO
+* ``burgers`` (CPU-sized, about 19 min on 2 cores): configs/burgers_timestep.yaml. An FNO
   (neuraloperator) steps from one frame to the next five, with no conditioning, with the frozen
   VICReg representation of the trajectory's first 32 frames (FiLM on every Fourier block, whose
   layers get weight decay 1.0: ``timestep.film_weight_decay``), or with the true viscosity (the
@@ -15,13 +15,13 @@ Tasks (``--tasks``, several in one call share the process and print one report e
   plain ssl stepper) and each regulariser trains only its ssl stepper (a third of the ``burgers``
   time each). The goals: ssl's one-step relative L2 no worse than none's (mean over the seeds), rollout
   relative L2 at least 50% below none's, and at least 80% of the gap to the oracle closed.
-* ``ns`` (CPU-sized: data, pretraining and time-stepping in about 37 min on 2 cores, 35 with the data
-  on disk): 2D smoke buoyancy, configs/ns_timestep.yaml, on the encoder of
-  configs/ns_dynamics.yaml. The stepper maps one state (smoke, vx, vy) to the next four on 32 x 32
-  cells; besides the relative L2 and VRMSE of the state, the rollouts' relative L2 and VRMSE per field,
-  the divergence of their velocity, their smoke drift and plume height, and filmstrips. The goal: the
-  oracle beats none; SSL cuts the rollout relative L2 by at least 10% against none and closes at least
-  half the gap to the oracle.
+* ``ns`` (CPU-sized: data, pretraining and time-stepping in about 37.5 min on 2 cores, 36 with the data on disk;
+  the steppers train two at a time, ``timestep.workers``): 2D smoke buoyancy, configs/ns_timestep.yaml, on the
+  encoder of configs/ns_dynamics.yaml. The stepper maps one state (smoke, vx, vy) to the next four on 32 x 32
+  cells; besides the relative L2 and VRMSE of the state, the rollouts' relative L2 and VRMSE per field, the
+  divergence of their velocity, their smoke drift and plume height, and filmstrips. The goal: the oracle beats
+  none; SSL cuts the rollout relative L2 by at least 10% against none and closes at least half the gap to the
+  oracle.
 
     python benchmarks/timestepping.py [--tasks burgers] [--ckpt results/benchmarks/regression/burgers/last.ckpt]
     python benchmarks/timestepping.py --tasks burgers-reg --ckpt ... [--regularisers pca noise]

@@ -164,7 +164,8 @@ def timestep(
 ) -> list[dict]:
     """FNO steppers conditioned on nothing, on the frozen representation of ``ckpt`` and on the true
     parameter (``timestep.variants``); writes ``timestep.md``, ``timestep.json`` and plots (for smoke flows,
-    the rollout diagnostics and filmstrips) to ``out``."""
+    the rollout diagnostics and filmstrips) to ``out``. The steppers train side by side in spawned processes
+    (``timestep.workers``), so a script that calls this needs an ``if __name__ == "__main__":`` guard."""
     exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
     with run_lock(out):
         rows = run_timestepping(exp, ckpt, out)

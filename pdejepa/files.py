@@ -30,11 +30,21 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def save_state(state: dict, path: Path) -> Path:
-    """``torch.save(state, path)``, written whole or not at all."""
+def state_bytes(state: dict) -> bytes:
+    """``state`` as ``torch.save`` writes it, in memory."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    return write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def state_from_bytes(data: bytes) -> dict:
+    """The state that :func:`state_bytes` gave ``data`` for, loaded with ``weights_only=True``."""
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+def save_state(state: dict, path: Path) -> Path:
+    """``torch.save(state, path)``, written whole or not at all."""
+    return write_atomic(path, state_bytes(state))
 
 
 def run_lock(out: Path) -> contextlib.AbstractContextManager:

@@ -13,6 +13,7 @@ Flows are also judged by their physics (:class:`~pdejepa.eval.flows.FlowDiagnost
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -30,7 +31,9 @@ from .experiment import Experiment
 from .figures.filmstrips import filmstrip_figures
 from .figures.labels import read_attrs, read_coordinate
 from .figures.rollouts import rollout_error_figure, rollouts_figure
-from .files import save_state, write_atomic
+from .files import save_state, state_bytes, state_from_bytes, write_atomic
+from .job_pool import default_workers, run_jobs, threads_per_worker
+from .progress import progress_bar
 from .steppers.module import TimeStepping
 from .steppers.pairs import FramePairs
 from .train.dynamics_module import coarsen
@@ -68,9 +71,10 @@ def regularisers(t: TimestepConfig, variant: str) -> dict:
     }
 
 
-def train_stepper(exp: Experiment, variant: str, seed: int, u: torch.Tensor, codes: Codes) -> TimeStepping:
-    """The ``variant`` stepper fitted to the pairs of ``u`` ``(N, time, fields, *space)`` from ``seed``."""
-    t = exp.config.timestep
+def train_stepper(
+    t: TimestepConfig, variant: str, seed: int, u: torch.Tensor, codes: Codes, progress: bool = False
+) -> TimeStepping:
+    """The ``variant`` stepper of ``t`` fitted to the pairs of ``u`` ``(N, time, fields, *space)`` from ``seed``."""
     z = codes.train[variant]
     L.seed_everything(seed, verbose=False)
     module = TimeStepping(
@@ -95,7 +99,32 @@ def train_stepper(exp: Experiment, variant: str, seed: int, u: torch.Tensor, cod
         drop_last=True,
         generator=torch.Generator().manual_seed(seed),
     )
-    quiet_trainer(progress=exp.progress, max_steps=t.steps, accelerator="auto", devices=1).fit(module, loader)
+    quiet_trainer(progress=progress, max_steps=t.steps, accelerator="auto", devices=1).fit(module, loader)
+    return module
+
+
+def fit_and_evaluate(
+    variant: str,
+    seed: int,
+    *,
+    t: TimestepConfig,
+    progress: bool,
+    data: tuple[torch.Tensor, torch.Tensor],
+    codes: Codes,
+    diagnostics: FlowDiagnostics | None,
+) -> tuple[dict, dict, bytes]:
+    """One job of :func:`timestep`: the ``variant`` stepper from ``seed`` trained on ``data[0]`` and evaluated on
+    ``data[1]``; its metrics, hyperparameters and weights (``torch.save``'s bytes, from which :func:`stepper`
+    rebuilds it)."""
+    module = train_stepper(t, variant, seed, data[0], codes, progress)
+    metrics = module.evaluate(data[1], codes.test[variant], diagnostics=diagnostics)
+    return metrics, dict(module.hparams), state_bytes(module.state_dict())
+
+
+def stepper(hparams: dict, weights: bytes) -> TimeStepping:
+    """A trained stepper from the hyperparameters and weights that :func:`fit_and_evaluate` returns."""
+    module = TimeStepping(**hparams)
+    module.load_state_dict(state_from_bytes(weights))
     return module
 
 
@@ -130,8 +159,10 @@ def save_figures(
 
 
 def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
-    """Train and evaluate the steppers of ``timestep.variants`` per seed; rows of one-step and rollout errors
-    (relative L2, VRMSE; and, for flows, the rollout diagnostics per frame).
+    """Train and evaluate the steppers of ``timestep.variants`` per seed, side by side in ``timestep.workers``
+    processes (:mod:`~pdejepa.job_pool`); rows of one-step and rollout errors (relative L2, VRMSE; and, for
+    flows, the rollout diagnostics per frame), in the order of seeds then variants, each with the torch
+    ``threads`` its stepper trained with. A line per stepper is printed as it finishes.
 
     Writes ``timestep.json``, the figures of :func:`save_figures` and the first seed's steppers
     (``stepper_VARIANT.pt``, weights only) to ``out``.
@@ -145,22 +176,36 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     codes = conditioning(exp, ckpt)
     grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()} if exp.is_flow else None
     diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
-    rows, first = [], {}
-    for seed in t.seeds:
-        for variant in t.variants:
-            module = train_stepper(exp, variant, seed, u_train, codes)
-            metrics = module.evaluate(u_test, codes.test[variant], diagnostics=diagnostics)
-            rows.append({"variant": variant, "seed": seed, **metrics})
-            if variant == t.variants[-1] or progress:
-                print(
-                    f"  {variant:7s} seed {seed}: one-step relative L2 {metrics['one_step_rel_l2']:.2e}, "
-                    f"rollout relative L2 {metrics['rollout_rel_l2_mean']:.2e}, "
-                    f"VRMSE {metrics['rollout_vrmse_mean']:.2e}",
-                    flush=True,
-                )
-            if seed == t.seeds[0]:
-                save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
-                first[variant] = module
+    jobs = [(variant, seed) for seed in t.seeds for variant in t.variants]
+    workers = min(t.workers or default_workers(len(jobs)), len(jobs))
+    threads = threads_per_worker(workers) if workers > 1 else torch.get_num_threads()
+    rows, weights = [None] * len(jobs), {}
+
+    def finished(index: int, result: tuple[dict, dict, bytes]) -> None:
+        (variant, seed), (metrics, hparams, state) = jobs[index], result
+        rows[index] = {"variant": variant, "seed": seed, "threads": threads, **metrics}
+        bar.update()
+        bar.write(
+            f"  {variant:7s} seed {seed}: one-step relative L2 {metrics['one_step_rel_l2']:.2e}, "
+            f"rollout relative L2 {metrics['rollout_rel_l2_mean']:.2e}, VRMSE {metrics['rollout_vrmse_mean']:.2e}",
+            file=sys.stdout,
+        )
+        sys.stdout.flush()
+        if seed == t.seeds[0]:
+            weights[variant] = (hparams, state)
+
+    shared = {
+        "t": t,
+        "progress": progress and workers == 1,  # Lightning's bars, when the steppers train here
+        "data": (u_train, u_test),
+        "codes": codes,
+        "diagnostics": diagnostics,
+    }
+    with progress_bar(None, desc="steppers", enabled=progress and workers > 1, total=len(jobs)) as bar:
+        run_jobs(fit_and_evaluate, jobs, shared=shared, workers=workers, on_result=finished)
+    first = {variant: stepper(*weights[variant]) for variant in t.variants}
+    for variant, module in first.items():
+        save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
     write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
     save_figures(exp, u_test, codes, first, rows, out)
     return rows

@@ -76,6 +76,13 @@ class ConditionedFNO(nn.Module):
         self.film = FiLM(used, hidden, n_layers) if conditioning == "film" else None
         self.to_channels = nn.Linear(used, cond_channels) if conditioning == "channels" else None
 
+    def state_dict(self, *args, **kwargs) -> dict:
+        """nn.Module's, without the ``_metadata`` entry (its init arguments) that neuralop's FNO puts at the top
+        of the whole state when nested, and that ``load_state_dict`` of any module holding it would refuse."""
+        state = super().state_dict(*args, **kwargs)
+        state.pop("_metadata", None)
+        return state
+
     def conditioning_layers(self) -> list[nn.Module]:
         """The layers that read ``z`` (bottleneck, FiLM, channel map): what ``film_weight_decay`` decays."""
         return [m for m in (self.bottleneck, self.film, self.to_channels) if m is not None]

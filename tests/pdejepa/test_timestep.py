@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from pdejepa.eval.metrics import relative_l2
+from pdejepa.files import save_state
+from pdejepa.job_pool import threads_per_worker
 from pdejepa.steppers import ConditionedFNO, FiLM
 from pdejepa.steppers.pairs import FramePairs
 
@@ -104,6 +106,17 @@ def test_frame_pairs_and_rollout_line_up():
     torch.testing.assert_close(roll[:, 3:, 0], model(roll[:, 1:3, 0])[:, :2])
 
 
+def test_a_saved_stepper_loads_with_weights_only(tmp_path):
+    """neuralop's FNO adds its init arguments to the state of any module holding it; the stepper leaves them out,
+    so its saved weights load into a new stepper."""
+    model = ConditionedFNO((4, 4), 1, 2, 8, 1, "film", 3, fields=3)
+    path = save_state(model.state_dict(), tmp_path / "stepper.pt")
+    again = ConditionedFNO((4, 4), 1, 2, 8, 1, "film", 3, fields=3)
+    again.load_state_dict(torch.load(path, weights_only=True))
+    x, z = torch.randn(2, 3, 8, 8), torch.randn(2, 3)
+    torch.testing.assert_close(again(x, z), model(x, z), rtol=0, atol=0)
+
+
 def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
     from pdejepa.cli import main
 
@@ -127,6 +140,7 @@ def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
         "timestep.modes=4",
         "timestep.hidden=8",
         "timestep.batch_size=8",
+        "timestep.workers=2",  # side by side, one torch thread each (pdejepa.job_pool)
     ]
     assert (
         main(
@@ -146,6 +160,7 @@ def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
     assert "closes" in capsys.readouterr().out
     rows = json.loads((tmp_path / "ts" / "timestep.json").read_text())
     assert [r["variant"] for r in rows] == ["none", "ssl", "oracle"] * 2
+    assert [r["seed"] for r in rows] == [0] * 3 + [1] * 3 and {r["threads"] for r in rows} == {threads_per_worker(2)}
     frames = 21 - 8 - 1
     assert all(len(r["rollout_rel_l2"]) == len(r["rollout_vrmse"]) == frames and r["one_step_rel_l2"] > 0 for r in rows)
     assert "rollout relative L2" in (tmp_path / "ts" / "timestep.md").read_text()

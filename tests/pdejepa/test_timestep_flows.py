@@ -71,6 +71,7 @@ def test_timestep_job_on_tiny_smoke_from_the_cli(tmp_path, capsys):
         "timestep.steps=2",
         "timestep.batch_size=4",
         "timestep.seeds=[0]",
+        "timestep.workers=1",  # in turn, here (the Burgers end-to-end test trains side by side)
         "timestep.code_noise=0.1",
         "timestep.code_window=other",
         "timestep.code_dims=2",  # principal components of the tiny encoder's 4-d code (the config keeps 8)
