@@ -62,7 +62,7 @@ def main() -> None:
     print("| workers | processes x torch threads | wall time (s) | steps/s | ratio |")
     print("|---|---|---|---|---|")
     for name, workers in layouts.items():
-        each = threads if workers == 1 else threads_per_worker(workers)
+        each = threads_per_worker(workers)
         rate = args.jobs * args.steps / best[name]
         print(f"| {name} | {workers} x {each} | {best[name]:.1f} | {rate:.2f} | {best['in turn'] / best[name]:.2f}x |")
 

@@ -58,16 +58,18 @@ def _run(fn: Callable[..., Any], job: tuple) -> Any:
 
 
 @contextmanager
-def _signals_for_workers() -> Iterator[None]:
-    """Ctrl-C ignored while workers start (on the main thread): they inherit that, so only this process sees a
-    later one, and terminates them."""
-    main = threading.current_thread() is threading.main_thread()
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+def _handlers(handlers: dict[int, Any]) -> Iterator[None]:
+    """``signal.signal`` for each of ``handlers`` within the block, then the previous ones (on the main thread
+    only, where Python runs handlers; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {number: signal.signal(number, handler) for number, handler in handlers.items()}
     try:
         yield
     finally:
-        if main:
-            signal.signal(signal.SIGINT, before)
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -116,21 +118,20 @@ def run_jobs(
     context = torch.multiprocessing.get_context("spawn")
     start = (threads_per_worker(workers), os.getpid(), shared)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=start)
-    main = threading.current_thread() is threading.main_thread()
-    sigterm = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     try:
-        with _signals_for_workers():
-            try:
-                pending = {pool.submit(_run, fn, job): index for index, job in enumerate(jobs)}
-            except Exception as error:  # e.g. too little shared memory for ``shared`` (a container's --shm-size)
-                raise RuntimeError(f"could not start {workers} worker processes ({error}); use 1 worker") from error
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                results[index] = future.result()
-                if on_result is not None:
-                    on_result(index, results[index])
+        with _handlers({signal.SIGTERM: _on_sigterm}):  # SIGTERM here ends the workers too
+            with _handlers({signal.SIGINT: signal.SIG_IGN}):  # inherited by the workers: Ctrl-C is for us only
+                try:
+                    pending = {pool.submit(_run, fn, job): index for index, job in enumerate(jobs)}
+                except Exception as error:  # e.g. too little shared memory for ``shared`` (a container's --shm-size)
+                    raise RuntimeError(f"could not start {workers} worker processes ({error}); use 1 worker") from error
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    results[index] = future.result()
+                    if on_result is not None:
+                        on_result(index, results[index])
     except BrokenProcessPool as error:
         _terminate(pool)
         raise RuntimeError(
@@ -140,8 +141,5 @@ def run_jobs(
     except BaseException:
         _terminate(pool)
         raise
-    finally:
-        if main:
-            signal.signal(signal.SIGTERM, sigterm)
     pool.shutdown()
     return results

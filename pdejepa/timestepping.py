@@ -178,12 +178,9 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
     jobs = [(variant, seed) for seed in t.seeds for variant in t.variants]
     workers = min(t.workers or default_workers(len(jobs)), len(jobs))
-    threads = threads_per_worker(workers) if workers > 1 else torch.get_num_threads()
-    rows, weights = [None] * len(jobs), {}
 
     def finished(index: int, result: tuple[dict, dict, bytes]) -> None:
-        (variant, seed), (metrics, hparams, state) = jobs[index], result
-        rows[index] = {"variant": variant, "seed": seed, "threads": threads, **metrics}
+        (variant, seed), metrics = jobs[index], result[0]
         bar.update()
         bar.write(
             f"  {variant:7s} seed {seed}: one-step relative L2 {metrics['one_step_rel_l2']:.2e}, "
@@ -191,8 +188,6 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
             file=sys.stdout,
         )
         sys.stdout.flush()
-        if seed == t.seeds[0]:
-            weights[variant] = (hparams, state)
 
     shared = {
         "t": t,
@@ -202,8 +197,10 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
         "diagnostics": diagnostics,
     }
     with progress_bar(None, desc="steppers", enabled=progress and workers > 1, total=len(jobs)) as bar:
-        run_jobs(fit_and_evaluate, jobs, shared=shared, workers=workers, on_result=finished)
-    first = {variant: stepper(*weights[variant]) for variant in t.variants}
+        results = run_jobs(fit_and_evaluate, jobs, shared=shared, workers=workers, on_result=finished)
+    threads = threads_per_worker(workers)
+    rows = [{"variant": v, "seed": s, "threads": threads, **r[0]} for (v, s), r in zip(jobs, results)]
+    first = {v: stepper(*r[1:]) for (v, s), r in zip(jobs, results) if s == t.seeds[0]}  # in variants' order
     for variant, module in first.items():
         save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
     write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
