@@ -26,7 +26,7 @@ from benchmarks.machine_info import machine_lines
 from pdejepa.config import load_config
 from pdejepa.data import collate
 from pdejepa.encoders import load_encoder
-from pdejepa.eval.regression import ridge_probe
+from pdejepa.eval.regressors import ridge_probe
 from pdejepa.experiment import Experiment
 from pdejepa.train import rankme
 

@@ -1,8 +1,8 @@
-"""Time-steppers trained one after the other against side by side (``timestep.workers``, :mod:`pdejepa.job_pool`).
+"""Time-steppers trained one after the other against side by side (``timestep.workers``, :mod:`pdejepa.jobs.pool`).
 
 The jobs: ``--jobs`` smoke steppers of configs/ns_timestep.yaml (the FNO on 32 x 32 cells, batches of 32;
 alternately unconditioned and FiLM-conditioned on an 8-d code), ``--steps`` training steps each on random fields
-of the stepper's shape, then evaluated on 64 test trajectories: :func:`pdejepa.timestepping.fit_and_evaluate`, as
+of the stepper's shape, then evaluated on 64 test trajectories: :func:`pdejepa.jobs.timestepping.fit_and_evaluate`, as
 ``pdejepa timestep`` runs it. Rows: every job in this process with all of torch's threads (``workers: 1``, the
 behaviour before), one worker per thread (the default) and one per job (with more jobs than threads, processes
 of one thread share the cores: no job waits for a last round alone). The best of ``--repeats`` counts, rows
@@ -23,10 +23,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from benchmarks.machine_info import machine_lines
-from pdejepa.codes import Codes
+from pdejepa.jobs.conditioning import Codes
 from pdejepa.config import load_config
-from pdejepa.job_pool import default_workers, run_jobs, threads_per_worker
-from pdejepa.timestepping import fit_and_evaluate
+from pdejepa.jobs.pool import default_workers, run_jobs, threads_per_worker
+from pdejepa.jobs.timestepping import fit_and_evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -69,7 +69,7 @@ def bench_derivation() -> None:
 
 
 def bench_augmentation(device: str, batches: list[int], nt: int = 32, nx: int = 256) -> None:
-    from pdejepa.symmetry_gallery import simulated
+    from pdejepa.figures.symmetry_gallery import simulated
 
     print(f"\n## augmentation throughput on {device}: windows of {nt} frames x {nx} points, float64")
     print(f"{'equation':10s} {'groups':48s} {'batch':>6s} {'samples/s':>10s} {'residual ratio':>15s}")

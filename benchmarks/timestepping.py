@@ -54,7 +54,7 @@ from benchmarks.machine_info import machine_lines
 import pdejepa
 from pdejepa.config import Config, load_config
 from pdejepa.experiment import Experiment
-from pdejepa.report import gap_closed, timestep_table
+from pdejepa.report.tables import gap_closed, timestep_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -1,7 +1,7 @@
 """pdejepa: self-supervised learning for PDE dynamics.
 
-The learning core (encoders, VICReg/JEPA objectives, training, probes) lives here; data comes from
-:mod:`solvers` and augmentations from :mod:`symmetries`. The Python API has the CLI's verbs::
+The learning core (encoders, the pretraining methods of :mod:`pdejepa.methods`, the jobs, probes) lives here; data
+comes from :mod:`solvers` and augmentations from :mod:`symmetries`. The Python API has the CLI's verbs::
 
     import pdejepa
     path = pdejepa.generate("burgers", 64, "data/burgers.h5")

@@ -14,7 +14,6 @@ from typing import Any
 
 import xarray as xr
 
-from solvers.figures import save_figure
 from solvers.generate import Shard, dataset_registry
 from solvers.generate import generate as write_dataset
 from solvers.splits import generate_splits, split_counts
@@ -23,15 +22,14 @@ from symmetries.system_report import algebra_of
 from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
 from .experiment import Experiment
-from .figures.regression import regression_figure, regression_title
-from .files import run_lock, write_atomic
-from .pretraining import pretrain as run_pretraining
-from .probing import chance_level, probe_classes
-from .regression import regress as run_regression
-from .report import probe_table, regression_table, timestep_table
-from .timestepping import timestep as run_timestepping
+from .jobs import JOBS
+from .jobs import pretrain as run_pretraining
+from .outputs import run_lock
+from .report.tables import regression_table
 
 ConfigLike = Config | dict | str | os.PathLike | None
+# the quickstart's data: Burgers resolved on 256 points, viscosities down to 0.1; the rest is the default config
+QUICKSTART = {"data": {"simulation": {"nx": 256, "params": {"nu": [0.1, 0.5]}}}}
 
 
 def configure(config: ConfigLike = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -110,11 +108,26 @@ def pretrain(
     overrides: list[str] | tuple[str, ...] = (),
     progress: bool = True,
 ) -> Path:
-    """Pretrain (VICReg or JEPA, by ``pretrain.method``) into the run folder ``out``; returns the checkpoint.
-    Rerunning with the same ``out`` resumes exactly."""
+    """Pretrain by ``pretrain.method`` (:data:`pdejepa.methods.METHODS`) into the run folder ``out``; returns the
+    checkpoint. Rerunning with the same ``out`` resumes exactly."""
     exp, out = Experiment(configure(config, overrides), progress), Path(out)
     with run_lock(out):
         return run_pretraining(exp, out)
+
+
+def run_job(
+    job: str, config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike, overrides, progress: bool
+) -> list[dict]:
+    """The job ``job`` of :data:`pdejepa.jobs.JOBS` on the encoder of ``ckpt``, into the run folder ``out``."""
+    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
+    with run_lock(out):
+        return JOBS[job].run(exp, ckpt, out)
+
+
+def summary(job: str, out: str | os.PathLike) -> str:
+    """The Markdown summary a finished job ``job`` (``regress``, ``probe``, ``timestep``) wrote into ``out``:
+    its table, and where its figures are."""
+    return (Path(out) / JOBS[job].summary).read_text()
 
 
 def regress(
@@ -127,15 +140,7 @@ def regress(
 ) -> list[dict]:
     """Regress ``data.label`` from the frozen encoder of ``ckpt`` against supervised and random-init baselines;
     writes ``regression.md``, ``regression.json`` and ``regression.png`` to ``out`` and returns the rows."""
-    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
-    with run_lock(out):
-        rows = run_regression(exp, ckpt, out)
-        write_atomic(out / "regression.md", regression_table(rows, exp.config.data.label) + "\n")
-        d = exp.config.data
-        sizes = (len(exp.dataset(path)) for path in exp.files)  # the files' sizes: data.files may give any
-        title = regression_title(d.label, d.equation, *sizes)
-        save_figure(regression_figure(rows, d.label, title), out / "regression.png")
-    return rows
+    return run_job("regress", config, ckpt, out, overrides, progress)
 
 
 def probe(
@@ -146,12 +151,9 @@ def probe(
     overrides: list[str] | tuple[str, ...] = (),
     progress: bool = True,
 ) -> list[dict]:
-    """Class probes on the frozen tokens of a JEPA checkpoint (procedural sets); writes ``probe.md``."""
-    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
-    with run_lock(out):
-        rows = probe_classes(exp, ckpt, out)
-        write_atomic(out / "probe.md", probe_table(rows, chance_level(exp)) + "\n")
-    return rows
+    """Class probes on the frozen tokens of a JEPA checkpoint (procedural sets); writes ``probe.md`` and
+    ``probe.json`` to ``out`` and returns the rows."""
+    return run_job("probe", config, ckpt, out, overrides, progress)
 
 
 def timestep(
@@ -166,11 +168,7 @@ def timestep(
     parameter (``timestep.variants``); writes ``timestep.md``, ``timestep.json`` and plots (for smoke flows,
     the rollout diagnostics and filmstrips) to ``out``. The steppers train side by side in spawned processes
     (``timestep.workers``), so a script that calls this needs an ``if __name__ == "__main__":`` guard."""
-    exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
-    with run_lock(out):
-        rows = run_timestepping(exp, ckpt, out)
-        write_atomic(out / "timestep.md", timestep_table(rows) + "\n")
-    return rows
+    return run_job("timestep", config, ckpt, out, overrides, progress)
 
 
 def quickstart(
@@ -180,7 +178,7 @@ def quickstart(
     Returns the Markdown table with the wall time."""
     out = Path(out)
     start = time.perf_counter()
-    config = configure(None, [f"data.dir={out / 'data'}", *overrides])
+    config = configure(QUICKSTART, [f"data.dir={out / 'data'}", *overrides])
     ckpt = pretrain(config, out, progress=progress)
     rows = regress(config, ckpt, out, progress=progress)
     table = regression_table(rows, config.data.label)

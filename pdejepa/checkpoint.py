@@ -39,21 +39,16 @@ def read_checkpoint(path: Path, mmap: bool = False) -> dict[str, Any]:
     return state
 
 
-SIGNATURE_BEFORE: dict[str, Any] = {"data.standardise": False}  # fields added later: what signatures without them meant
-
-
 def check_signature(path: Path, state: dict[str, Any], expected: dict[str, Any]) -> None:
-    """Refuse ``state`` (read from ``path``) if its stored encoder signature differs from ``expected``,
-    naming the first field that differs; checkpoints written before signatures existed pass unchecked, and a
-    field a signature lacks is read as :data:`SIGNATURE_BEFORE` says."""
+    """Refuse ``state`` (read from ``path``) if it carries no encoder signature or one that differs from
+    ``expected``, naming the first field that differs."""
     stored = state.get(SIGNATURE_KEY)
-    if stored is None:
-        return
-    stored = {**SIGNATURE_BEFORE, **stored}
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} carries no pdejepa encoder signature: it was not written by pdejepa pretrain")
     for key, value in expected.items():
-        if key in stored and stored[key] != value:
+        if stored.get(key) != value:
             raise ValueError(
-                f"{path} was pretrained with {key}={stored[key]!r} but this config has {value!r}; "
+                f"{path} was pretrained with {key}={stored.get(key)!r} but this config has {value!r}; "
                 "use the pretraining's config (or its run folder's config.yaml) with this checkpoint"
             )
 

@@ -24,7 +24,7 @@ def encoder_signature(exp: Experiment) -> dict[str, Any]:
         "pretrain.method": p.method,
         "pretrain.encoder": p.encoder,
     }
-    if exp.is_vit:
+    if exp.encoder_family == "vit":
         size, channels = exp.encoder_input
         signature.update(
             {
@@ -53,34 +53,29 @@ def vit_of(exp: Experiment) -> VisionTransformer:
     return vit(exp.config.pretrain.encoder, size, channels, j.patch_size, j.tubelet_size)
 
 
-def checkpoint_weights(exp: Experiment, ckpt: Path, prefix: str, method: str) -> dict[str, torch.Tensor]:
-    """The weights under ``prefix`` of a checkpoint made for this experiment's encoder (signature checked)."""
+def checkpoint_weights(exp: Experiment, ckpt: Path) -> dict[str, torch.Tensor]:
+    """The weights of the frozen encoder (under the method's ``encoder_weights`` prefix) of a checkpoint made for
+    this experiment's encoder (signature checked)."""
     state = read_checkpoint(ckpt)
     check_signature(ckpt, state, encoder_signature(exp))
+    prefix = exp.method.encoder_weights
     weights = {k.removeprefix(prefix): v for k, v in state["state_dict"].items() if k.startswith(prefix)}
     if not weights:
         raise ValueError(
-            f"{ckpt} holds no {prefix.rstrip('.')} weights; was it pretrained with pretrain.method={method}?"
+            f"{ckpt} holds no {prefix.rstrip('.')} weights; was it pretrained with pretrain.method={exp.method.name}?"
         )
     return weights
 
 
-def pooled_vit(exp: Experiment, ckpt: Path | None) -> PooledEncoder:
-    """The target encoder of a JEPA checkpoint (weights only) as a pooled encoder; random when ``ckpt`` is None."""
-    encoder = vit_of(exp)
-    if ckpt is not None:
-        load_weights(encoder, checkpoint_weights(exp, ckpt, "target_encoder.", "jepa"), ckpt)
-    return PooledEncoder(encoder)
-
-
 def load_encoder(exp: Experiment, ckpt: Path | None, seed: int) -> ResNet | PooledEncoder:
     """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one drawn from ``seed``: a ResNet,
-    or a JEPA checkpoint's target ViT pooled over its tokens; ``(batch, ...) -> (batch, dim)`` either way."""
+    or a ViT pooled over its tokens (a JEPA checkpoint's target encoder); ``(batch, ...) -> (batch, dim)``."""
     p = exp.config.pretrain
     torch.manual_seed(seed)
-    if exp.is_vit:
-        return pooled_vit(exp, ckpt)
-    encoder = resnet(p.encoder, in_channels=exp.channels, width=p.width, small_input=p.small_input)
+    if exp.encoder_family == "vit":
+        encoder = vit_of(exp)
+    else:
+        encoder = resnet(p.encoder, in_channels=exp.channels, width=p.width, small_input=p.small_input)
     if ckpt is not None:
-        load_weights(encoder, checkpoint_weights(exp, ckpt, "encoder.", "vicreg or dynamics"), ckpt)
-    return encoder
+        load_weights(encoder, checkpoint_weights(exp, ckpt), ckpt)
+    return PooledEncoder(encoder) if exp.encoder_family == "vit" else encoder

@@ -1,5 +1,6 @@
-"""What a resolved config implies, worked out once: the kind of data, its files (simulated if missing, or given
-by ``data.files``), the flow grid, the views, the datasets and the pretraining loader."""
+"""What a resolved config implies, worked out once: the pretraining method, the kind of data, its files
+(simulated if missing, or given by ``data.files``), the flow grid, the views, the datasets and the pretraining
+loader."""
 
 from __future__ import annotations
 
@@ -8,21 +9,23 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from torch.utils.data import DataLoader, Dataset
+from typing import Any, Callable
+
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from solvers.ns2d import NAME as FLOW_DATASET
-from solvers.statistics import compute_statistics, read_statistics
+from solvers.statistics import read_statistics
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
 from .checks import check_batch
 from .config import Config
-from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, make_views
+from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
 from .data.flow_views import FIELDS as FLOW_FIELDS
 from .data.sampling import EpochShuffle, RankBatches
+from .data.sources import given_file, simulated_file
 from .data.trajectories import open_h5
-from .data_files import given_file, simulated_file
-from .models import VIT_SIZES
+from .methods import ENCODERS, PretrainingModule, method_of
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,33 @@ class Experiment:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        """Checks across fields that need the kind of data: the view window fits it."""
+        """Checks across fields that need the kind of data (before any data is simulated): the method trains on
+        it with this encoder, and the view window fits it."""
         d, p = self.config.data, self.config.pretrain
         if self.is_procedural and d.files.train is not None:
             raise ValueError(f"data.files does not apply to the procedural set {d.equation!r}: it has no files")
+        self.method.check(self)
         if not self.is_procedural:
             expected = ("frames",) if self.is_flow else ("frames", "points")
             if len(p.window) != len(expected):
                 raise ValueError(
                     f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}"
                 )
+
+    @cached_property
+    def method(self) -> type[PretrainingModule]:
+        """The pretraining method of ``pretrain.method`` (:data:`~pdejepa.methods.METHODS`)."""
+        return method_of(self.config.pretrain.method)
+
+    @cached_property
+    def data_kind(self) -> str:
+        """``"1d"`` fields, ``"2d"`` flows or ``"procedural"`` images and videos (:data:`~.methods.DATA_KINDS`)."""
+        return "procedural" if self.is_procedural else "2d" if self.is_flow else "1d"
+
+    @cached_property
+    def encoder_family(self) -> str:
+        """``"vit"`` or ``"resnet"``: the family of ``pretrain.encoder``."""
+        return next(family for family, names in ENCODERS.items() if self.config.pretrain.encoder in names)
 
     @cached_property
     def is_flow(self) -> bool:
@@ -58,8 +78,9 @@ class Experiment:
         return self.config.data.equation in PROCEDURAL
 
     @cached_property
-    def is_vit(self) -> bool:
-        return self.config.pretrain.encoder in VIT_SIZES
+    def fields(self) -> tuple[str, ...]:
+        """The field variables of a trajectory file, in the order of an item's field axis."""
+        return FLOW_FIELDS if self.is_flow else ("u",)
 
     @cached_property
     def equation_params(self) -> tuple[str, ...]:
@@ -102,17 +123,17 @@ class Experiment:
     @cached_property
     def standardisation(self) -> dict[str, tuple[float, float]] | None:
         """Field -> ``(mean, std)`` of the training file that the views standardise the fields with: its stored
-        statistics, or for a file written before they were stored, computed in one streaming pass. None when
-        ``data.standardise`` is off or the data are procedural."""
+        statistics. None when ``data.standardise`` is off or the data are procedural."""
         if self.is_procedural or not self.config.data.standardise:
             return None
-        fields, path = (FLOW_FIELDS if self.is_flow else ("u",)), self.files[0]
+        path = self.files[0]
         with open_h5(path) as f:
             stats = read_statistics(f)
-            if not all(name in stats for name in fields):
-                stats = compute_statistics(f, fields).result()
+        missing = [name for name in self.fields if name not in stats]
+        if missing:
+            raise ValueError(f"{path} stores no statistics of {missing}: regenerate or re-import it")
         out = {}
-        for name in fields:
+        for name in self.fields:
             mean, std = stats[name]["mean"], stats[name]["std"]
             if not (math.isfinite(mean) and math.isfinite(std)):
                 raise ValueError(f"{path}: the statistics of {name!r} are not finite (mean {mean}, std {std})")
@@ -127,20 +148,28 @@ class Experiment:
         with open_h5(self.files[0]) as f:
             return {"x": f["x"][:].tolist(), "y": f["y"][:].tolist()}
 
+    def view_settings(self, strengths: dict[str, float] | None = None) -> dict[str, Any] | None:
+        """The keyword arguments of :func:`~pdejepa.data.make_views` for this data and method, as plain data (a
+        method stores them in its checkpoints): the symmetries of ``strengths`` (None: ``pretrain.strengths``), the
+        window, the equation's parameters, the flow grid, the standardisation. None for procedural sets."""
+        if self.is_procedural:
+            return None
+        p = self.config.pretrain
+        scales = self.standardisation
+        return {
+            "equation": self.view_equation,
+            "strengths": dict(p.strengths if strengths is None else strengths),
+            "window": tuple(p.window),
+            "params": self.equation_params,
+            "grid": self.grid,
+            "max_start": p.max_start,
+            "video": self.method.video_views and self.is_flow,
+            "standardise": None if scales is None else {name: list(pair) for name, pair in scales.items()},
+        }
+
     def view_maker(self, augment: bool = True) -> ViewMaker | FlowViewMaker:
         """Views of trajectory batches: symmetries of ``pretrain.strengths`` when ``augment``, else the plain window."""
-        p = self.config.pretrain
-        video = p.method == "jepa" and self.is_flow  # V-JEPA's tubelets see flows as videos
-        return make_views(
-            self.view_equation,
-            p.strengths if augment else {},
-            tuple(p.window),
-            self.equation_params,
-            self.grid,
-            p.max_start,
-            video,
-            self.standardisation,
-        )
+        return make_views(**self.view_settings(None if augment else {}))
 
     @cached_property
     def channels(self) -> int:
@@ -155,7 +184,17 @@ class Experiment:
 
     def dataset(self, path: Path) -> TrajectoryDataset:
         """Lazy samples of ``path`` with :attr:`labels`."""
-        return TrajectoryDataset(path, labels=self.labels, fields=FLOW_FIELDS if self.is_flow else ("u",))
+        return TrajectoryDataset(path, labels=self.labels, fields=self.fields)
+
+    @cached_property
+    def train_set(self) -> Dataset:
+        """The pretraining items: the procedural training set, or the training file's trajectories."""
+        return self.procedural_sets[0] if self.is_procedural else self.dataset(self.files[0])
+
+    @property
+    def train_collate(self) -> Callable:
+        """How :attr:`train_set`'s items are stacked into a batch."""
+        return default_collate if self.is_procedural else collate
 
     @cached_property
     def procedural_sets(self) -> tuple[Dataset, Dataset]:
@@ -175,11 +214,12 @@ class Experiment:
             return tuple(window), self.channels
         return (window[0], len(self.grid["y"]), len(self.grid["x"])), self.channels
 
-    def pretraining_loader(self, data: Dataset, collate_fn) -> DataLoader:
-        """Shuffled global batches of ``pretrain.batch_size`` whose order is a function of ``(pretrain.seed, epoch)``
+    def pretraining_loader(self, collate_fn: Callable) -> DataLoader:
+        """:attr:`train_set` in shuffled global batches of ``pretrain.batch_size`` whose order is a function of
+        ``(pretrain.seed, epoch)``
         (:class:`~pdejepa.data.sampling.EpochShuffle`), each split over the processes of a data-parallel run
         (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` worker processes."""
-        p = self.config.pretrain
+        p, data = self.config.pretrain, self.train_set
         check_batch("pretrain.batch_size", p.batch_size, len(data))
         batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size)
         if hasattr(collate_fn, "bind_batches"):  # a mask collator draws each global batch's masks

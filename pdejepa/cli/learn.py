@@ -5,19 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-TABLES = {"regress": "regression.md", "probe": "probe.md", "timestep": "timestep.md"}
 JOBS = {
-    "pretrain": "pretraining: VICReg on symmetry views of trajectories, I-JEPA / V-JEPA (pretrain.method=jepa), "
-    "or prediction of the dynamics (pretrain.method=dynamics)",
+    "pretrain": "pretrain an encoder without labels by pretrain.method (the methods are listed below)",
     "regress": "regress a physical parameter: frozen SSL probe vs supervised vs random init",
     "probe": "classes of a procedural image/video set: frozen attentive and linear probes, JEPA vs random init",
     "timestep": "FNO time-steppers conditioned on the frozen representation: none vs SSL vs oracle",
 }
 
 
+def methods_help() -> str:
+    """One line per registered pretraining method (for ``pretrain --help``)."""
+    from pdejepa.methods import METHODS
+
+    lines = [f"  {name:10s} {method.summary}" for name, method in METHODS.items()]
+    return "pretraining methods (pretrain.method):\n" + "\n".join(lines)
+
+
 def config_keys() -> str:
     """Every config field with its default, one ``section.field = value`` per line (for ``--help``)."""
-    from pdejepa.config import DEFAULTS, OPEN
+    from pdejepa.config import OPEN, defaults
 
     def walk(node: dict, prefix: str) -> list[str]:
         lines = []
@@ -29,15 +35,16 @@ def config_keys() -> str:
         return lines
 
     return "config fields (defaults; change with --set FIELD=VALUE or a --config YAML):\n" + "\n".join(
-        walk(DEFAULTS, "")
+        walk(defaults(), "")
     )
 
 
 def add_learning(sub: argparse._SubParsersAction) -> None:
     epilog = config_keys()
     for name, text in JOBS.items():
+        text_epilog = f"{methods_help()}\n\n{epilog}" if name == "pretrain" else epilog
         p = sub.add_parser(
-            name, help=text, description=text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+            name, help=text, description=text, epilog=text_epilog, formatter_class=argparse.RawDescriptionHelpFormatter
         )
         p.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_vicreg.yaml); defaults otherwise")
         p.add_argument(
@@ -84,7 +91,6 @@ def print_config(args: argparse.Namespace, overrides: list[str]) -> int:
 def run_job(args: argparse.Namespace) -> int:
     import pdejepa.api as api
     from pdejepa.distributed import first_process
-    from pdejepa.report import gap_closed
 
     if args.print_config:
         return print_config(args, args.overrides)
@@ -95,19 +101,8 @@ def run_job(args: argparse.Namespace) -> int:
         return 0
     if args.ckpt is None:
         raise ValueError(f"{args.command} needs --ckpt, the pretraining checkpoint whose encoder it evaluates")
-    job = {"regress": api.regress, "probe": api.probe, "timestep": api.timestep}[args.command]
-    rows = job(args.config, args.ckpt, args.out, overrides=args.overrides, progress=not args.no_progress)
-    print((args.out / TABLES[args.command]).read_text(), end="")
-    if args.command == "regress":
-        print(f"plot: {args.out / 'regression.png'}")
-    if args.command == "timestep":
-        gap = gap_closed(rows)
-        if gap is not None:
-            print(
-                f"SSL conditioning cuts the mean rollout relative L2 by {100 * gap[0]:.1f}% and closes "
-                f"{100 * gap[1]:.0f}% of the gap to the oracle"
-            )
-        print("plots: " + ", ".join(str(p) for p in sorted(args.out.glob("*.png"))))
+    api.run_job(args.command, args.config, args.ckpt, args.out, args.overrides, progress=not args.no_progress)
+    print(api.summary(args.command, args.out), end="")
     return 0
 
 

@@ -45,7 +45,7 @@ def run_derive(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from pdejepa.symmetry_gallery import save_gallery
+    from pdejepa.figures.symmetry_gallery import save_gallery
 
     out = save_gallery(args.equation, args.out or Path("results/symmetries") / f"{args.equation}.png", seed=args.seed)
     print(f"saved {out}")

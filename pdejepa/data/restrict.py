@@ -1,4 +1,5 @@
-"""Flows on a coarser grid: the smoke averaged over blocks of cells, the velocity restricted through its faces.
+"""Fields on a coarser grid: block means (:func:`coarsen`), and for flows the smoke averaged over blocks of cells
+and the velocity restricted through its faces (:func:`restrict_flow`).
 
 The solver (:mod:`solvers.ns2d.mac`) keeps the velocity on the cell faces of a closed box (zero on the walls)
 and stores each component at the cell centres as the mean of the two faces around it. Walking from a wall,
@@ -13,6 +14,13 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+
+def coarsen(u: torch.Tensor, pool: int) -> torch.Tensor:
+    """Average ``u`` ``(batch, fields, *space)`` (one or two space dimensions) over ``pool``-cell blocks."""
+    if pool == 1:
+        return u
+    return (F.avg_pool1d if u.ndim == 3 else F.avg_pool2d)(u, pool)
 
 
 def faces_from_centres(v: torch.Tensor) -> torch.Tensor:

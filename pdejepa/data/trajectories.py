@@ -14,10 +14,10 @@ from torch.utils.data import Dataset
 class TrajectoryDataset(Dataset):
     """Trajectories of one or more HDF5 files (e.g. shards), one sample read per item.
 
-    Each item is a dict: ``u`` float32, ``t0``, ``dt``, ``L`` (floats), ``id`` (the global sample
-    index) and ``labels``, a float32 tensor of the per-sample variables named in ``labels``
-    (e.g. ``("nu",)``). With one field (1D files: ``("u",)``) ``u`` is ``(time, x)``; with several
-    (2D flows: ``("smoke", "vx", "vy")``) it is ``(time, field, y, x)``. ``L`` is the per-sample
+    Each item is a dict: ``u`` float32 ``(time, field, *space)`` (the fields named in ``fields``, in that order:
+    ``(time, 1, x)`` for a 1D file's ``u``, ``(time, 3, y, x)`` for a 2D flow's smoke, vx and vy), ``t0``,
+    ``dt``, ``L`` (floats), ``id`` (the global sample index) and ``labels``, a float32 tensor of the
+    per-sample variables named in ``labels`` (e.g. ``("nu",)``). ``L`` is the per-sample
     domain length where the file has one (1D), else NaN. File handles are opened lazily in each
     worker process.
 
@@ -107,7 +107,7 @@ class TrajectoryDataset(Dataset):
                 raise ValueError(
                     f"{self.paths[k]}: variable {name!r} holds NaN or Inf at sample {sample_id} (position {row})"
                 )
-        return torch.from_numpy(arrays[0] if len(arrays) == 1 else np.stack(arrays, axis=1))
+        return torch.from_numpy(np.stack(arrays, axis=1))
 
     def label_values(self, name: str) -> np.ndarray:
         """The per-sample variable ``name`` of every item, in dataset order, without reading any field."""
@@ -132,7 +132,8 @@ def open_h5(path: Path) -> h5py.File:
 
 
 def collate(items: list[dict]) -> dict:
-    """Stack items into a batch: ``u`` ``(batch, time, x)``, scalars ``(batch,)``, labels ``(batch, n)``."""
+    """Stack items into a batch: ``u`` ``(batch, time, field, *space)``, scalars ``(batch,)``, labels
+    ``(batch, n)``."""
     return {
         "u": torch.stack([it["u"] for it in items]),
         "t0": torch.tensor([it["t0"] for it in items], dtype=torch.float64),

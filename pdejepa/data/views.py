@@ -39,7 +39,8 @@ def window_starts(place: torch.Tensor, stored: int, frames: int, max_start: int 
 
 @dataclass
 class ViewMaker:
-    """Make ``(batch, 3, window_t, window_x)`` float32 views from a collated batch.
+    """Make ``(batch, 3, window_t, window_x)`` float32 views from a collated batch of 1D fields (``u``
+    ``(batch, time, 1, x)``).
 
     Args:
         equation: the equation string whose symmetries to use (e.g. Burgers').
@@ -69,10 +70,11 @@ class ViewMaker:
         return 3
 
     def grid(self, batch: dict) -> GridTrajectories:
-        u = batch["u"].to(torch.float64)
+        u = batch["u"]
+        if u.ndim != 4 or u.shape[2] != 1 or not torch.isfinite(batch["L"]).all():
+            raise ValueError(f"1D views need u (batch, time, 1, x) and a finite per-sample L, got u {tuple(u.shape)}")
+        u = u[:, :, 0].to(torch.float64)
         dev = u.device
-        if u.ndim != 3 or not torch.isfinite(batch["L"]).all():
-            raise ValueError(f"1D views need u (batch, time, x) and a finite per-sample L, got u {tuple(u.shape)}")
         params = {name: batch["labels"][:, i].to(dev, torch.float64) for i, name in enumerate(self.params)}
         return GridTrajectories(u, batch["t0"].to(dev), batch["dt"].to(dev), batch["L"].to(dev), params)
 

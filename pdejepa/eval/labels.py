@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from ..checks import check_budgets, is_fraction  # noqa: F401  (check_budgets: re-exported for callers)
+from ..checks import is_fraction
 
 
 def label_subset(total: int, budget: float, seed: int) -> np.ndarray:

@@ -63,6 +63,9 @@ class LinearProbe(nn.Module):
         return self.head(self.norm(tokens.mean(dim=1)))
 
 
+PROBES: dict[str, type[nn.Module]] = {"attentive": AttentiveProbe, "linear": LinearProbe}  # name -> (dim, classes)
+
+
 def batch_input(batch: dict) -> torch.Tensor:
     """The encoder input of a procedural batch."""
     return batch["x"]

@@ -9,7 +9,8 @@ import torch
 
 from solvers.figures import cell_extent, pyplot, wrapped
 
-from .regression import spread
+from ..steppers import VARIANTS
+from .label_budgets import spread
 
 # (row key of the per-frame curve, axis label, the error of a trivial predictor drawn as a dashed line)
 ERRORS = (
@@ -20,7 +21,7 @@ ERRORS = (
 
 def variant_name(variant: str, label: str) -> str:
     """How a conditioning is named in a legend or panel title."""
-    return {"none": "none", "ssl": "SSL representation", "oracle": f"oracle (true {label})"}.get(variant, variant)
+    return VARIANTS[variant].format(label=label) if variant in VARIANTS else variant
 
 
 def rollout_error_figure(rows: list[dict], times: list[float], time_label: str, label: str, title: str) -> Any:

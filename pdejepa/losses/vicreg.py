@@ -45,16 +45,8 @@ def vicreg_terms(z_a: torch.Tensor, z_b: torch.Tensor, eps: float = 1e-4) -> dic
     return {"invariance": invariance, "variance": variance, "covariance": covariance}
 
 
-def vicreg_loss(
-    z_a: torch.Tensor, z_b: torch.Tensor, sim: float = 25.0, var: float = 25.0, cov: float = 1.0
-) -> torch.Tensor:
-    """Weighted VICReg loss (scalar) for ``(batch, dim)`` embeddings of two views."""
-    t = vicreg_terms(z_a, z_b)
-    return sim * t["invariance"] + var * t["variance"] + cov * t["covariance"]
-
-
 class VICRegLoss(nn.Module):
-    """Module wrapper of :func:`vicreg_loss` that also returns the terms for logging."""
+    """The weighted VICReg loss (scalar) of ``(batch, dim)`` embeddings of two views, and its terms for logging."""
 
     def __init__(self, sim: float = 25.0, var: float = 25.0, cov: float = 1.0) -> None:
         super().__init__()

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import torch
 
+# the windows whose codes condition a training pair: the context before the stepped frames, or any other window
+# of the trajectory that shares no frame with the pair (``timestep.code_window``)
+CODE_WINDOWS = ("context", "other")
+
 
 def pick_window(z: torch.Tensor, allowed: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One code per sample, drawn uniformly among its allowed windows.

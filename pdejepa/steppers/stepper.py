@@ -8,7 +8,7 @@ from torch import nn
 
 from .film import FiLM
 
-CONDITIONINGS = ("none", "film", "channels")
+CONDITIONINGS = ("film", "channels")  # how a code conditions the operator (``"none"``: it does not)
 
 
 class ConditionedFNO(nn.Module):
@@ -51,8 +51,8 @@ class ConditionedFNO(nn.Module):
         residual: bool = False,
     ) -> None:
         super().__init__()
-        if conditioning not in CONDITIONINGS:
-            raise ValueError(f"conditioning {conditioning!r} must be one of {CONDITIONINGS}")
+        if conditioning not in ("none", *CONDITIONINGS):
+            raise ValueError(f"conditioning {conditioning!r} must be one of {['none', *CONDITIONINGS]}")
         if conditioning != "none" and cond_dim < 1:
             raise ValueError(f"conditioning {conditioning!r} needs cond_dim >= 1, got {cond_dim}")
         if history < 1 or horizon < 1 or fields < 1:

@@ -13,6 +13,7 @@ from lightning.pytorch.callbacks import TQDMProgressBar
 
 from .global_norm import GlobalBatchNormSync
 
+STRATEGIES = ("auto", "ddp")  # Lightning's: auto is DDP on two or more devices
 BANNER_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
 
 

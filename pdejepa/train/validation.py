@@ -3,7 +3,7 @@
 At the end of every training epoch the frozen current encoder sees the un-augmented views of the validation
 trajectories (never trained on). Logged: ``val_rankme`` and ``val_embedding_std`` of those representations
 (collapse on unseen data) and ``val_probe_nmse``, the test NMSE of a closed-form ridge probe of the label
-(:func:`~pdejepa.eval.regression.ridge_probe`) fit on the first half of the split and scored on the second.
+(:func:`~pdejepa.eval.regressors.ridge_probe`) fit on the first half of the split and scored on the second.
 No global random state is drawn, so a resumed run trains exactly as an uninterrupted one.
 """
 
@@ -15,7 +15,7 @@ from lightning.pytorch import Callback
 from torch.utils.data import DataLoader, Dataset
 
 from ..data import collate
-from ..eval.regression import ridge_probe
+from ..eval.regressors import ridge_probe
 from .collapse import embedding_std, rankme
 
 

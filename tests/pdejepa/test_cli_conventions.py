@@ -9,7 +9,7 @@ from pdejepa import __version__
 from pdejepa.cli import main
 
 
-def test_version(capsys):
+def test_version_flag_prints_the_installed_version(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0 and capsys.readouterr().out.strip() == f"pdejepa {__version__}"

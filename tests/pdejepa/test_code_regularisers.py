@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pdejepa.codes import principal_components, standardise, window_starts
+from pdejepa.jobs.conditioning import principal_components, standardise, window_starts
 from pdejepa.config import load_config
 from pdejepa.steppers.code import perturb, pick_window
 from pdejepa.steppers.module import TimeStepping
 from pdejepa.steppers.pairs import FramePairs
-from pdejepa.timestepping import fields_after, pooled
+from pdejepa.jobs.timestepping import fields_after, pooled
 from pdejepa.train.trainer import quiet_trainer
 from torch.utils.data import DataLoader
 

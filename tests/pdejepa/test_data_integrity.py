@@ -10,10 +10,10 @@ import h5py
 import numpy as np
 import pytest
 
-from pdejepa import data_files
+from pdejepa.data import sources as data_sources
 from pdejepa.config import load_config
 from pdejepa.data import TrajectoryDataset
-from pdejepa.data_files import simulated_file
+from pdejepa.data.sources import simulated_file
 from solvers.config import SimulationConfig
 from solvers.dataset import OutputLock
 from solvers.generate import generate
@@ -67,7 +67,7 @@ def test_an_incomplete_or_foreign_file_is_refused(small, tmp_path):
 def test_processes_needing_the_same_missing_file_wait_for_its_writer(tmp_path, monkeypatch, capsys):
     """The ranks of a torchrun or SLURM job all look for the data at once: those that find the file locked wait
     for it instead of failing; one that takes the lock of a writer that died without its file writes it."""
-    monkeypatch.setattr(data_files, "WAIT_POLL", 0.05)
+    monkeypatch.setattr(data_sources, "WAIT_POLL", 0.05)
     data = load_config(None, [f"data.dir={tmp_path}", *TINY, "data.num_train=6"]).data
     path = tmp_path / "burgers_train.h5"
     holder = OutputLock(path).acquire()  # another process is writing the file

@@ -25,7 +25,7 @@ def test_dataset_reads_samples_lazily_across_shards(files):
     ds = TrajectoryDataset(files, labels=("nu",))
     assert len(ds) == 10
     item = ds[7]
-    assert item["u"].shape == (41, 128) and item["u"].dtype == torch.float32
+    assert item["u"].shape == (41, 1, 128) and item["u"].dtype == torch.float32  # (time, field, x)
     assert item["id"] == 7 and item["dt"] == pytest.approx(0.05) and item["L"] == pytest.approx(2 * np.pi)
     assert 0.1 <= item["labels"][0] <= 0.5
     batches = list(DataLoader(ds, batch_size=4, collate_fn=collate, num_workers=2))  # handles reopen in workers
@@ -51,7 +51,7 @@ def test_views_are_per_sample_reproducible_and_differ_between_seeds(files):
     alone = maker(collate([ds[i] for i in range(3, 6)]), seed=1)
     torch.testing.assert_close(alone, a[3:], rtol=0, atol=1e-6)  # independent of the batch around it
     plain = maker(batch, seed=1, augment=False)
-    torch.testing.assert_close(plain[:, 0], batch["u"][:, :16, :64])
+    torch.testing.assert_close(plain[:, 0], batch["u"][:, :16, 0, :64])
     assert plain[:, 1, -1, 0].max() == pytest.approx(1.0) and plain[:, 2, 0, -1].max() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="window"):
         ViewMaker(EQUATIONS["burgers"], {}, (100, 64))(batch, seed=0)

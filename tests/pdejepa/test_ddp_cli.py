@@ -25,7 +25,7 @@ LAUNCHER = "import sys\nfrom pdejepa.cli import main\n{patch}sys.exit(main())\n"
 SNAPSHOT_AT_EPOCH_1 = """import shutil
 from pathlib import Path
 
-from pdejepa.train import VICRegPretraining
+from pdejepa.methods import VICRegPretraining
 
 
 def snapshot_at_epoch_1(self):

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from pdejepa.data import collate
 from pdejepa.data.sampling import EpochShuffle, RankBatches
 from pdejepa.masks import MaskCollator, MultiBlock2D
-from pdejepa.train import JEPAPretraining, VICRegPretraining
+from pdejepa.methods import JEPAPretraining, VICRegPretraining
 from pdejepa.train.trainer import data_parallel, quiet_trainer
 from symmetries.registry import EQUATIONS
 
@@ -48,7 +48,7 @@ class Trajectories(Dataset):
         t = torch.arange(20.0)[:, None] * 0.05
         u = sum(a[j] * torch.sin(k[j] * x - t) for j in range(3)) + 0.1 * torch.randn(20, 64, generator=g)
         nu = 0.1 + 0.4 * torch.rand(1, generator=g)
-        return {"u": u.float(), "t0": 0.0, "dt": 0.05, "L": 2 * torch.pi, "id": i, "labels": nu.float()}
+        return {"u": u.float()[:, None], "t0": 0.0, "dt": 0.05, "L": 2 * torch.pi, "id": i, "labels": nu.float()}
 
 
 class Images(Dataset):
@@ -76,10 +76,12 @@ class Record(L.Callback):
 def vicreg() -> tuple[L.LightningModule, DataLoader]:
     torch.manual_seed(0)
     module = VICRegPretraining(
-        equation=EQUATIONS["burgers"],
-        strengths={"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2},
-        window=(16, 32),
-        view_params=("nu",),
+        views={
+            "equation": EQUATIONS["burgers"],
+            "strengths": {"space_shift": 3.0, "galilean_boost": 0.3, "scaling": 0.2},
+            "window": (16, 32),
+            "params": ("nu",),
+        },
         encoder="resnet10",
         width=4,
         expander_sizes=(32, 32),  # BatchNorm1d in the expander, BatchNorm2d in the ResNet

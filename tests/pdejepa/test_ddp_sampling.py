@@ -84,11 +84,11 @@ def test_lightning_gives_the_shuffle_inside_rank_batches_its_epoch():
 
 
 def trajectories(ids: list[int]) -> dict:
-    """A collated batch of 1D trajectories ``(len(ids), 12, 32)`` whose values depend on the ids alone."""
+    """A collated batch of 1D trajectories ``(len(ids), 12, 1, 32)`` whose values depend on the ids alone."""
     items = []
     for i in ids:
         g = torch.Generator().manual_seed(i)
-        u, nu = torch.randn(12, 32, generator=g), torch.rand(1, generator=g)
+        u, nu = torch.randn(12, 1, 32, generator=g), torch.rand(1, generator=g)
         items.append({"u": u, "t0": 0.0, "dt": 0.1, "L": 6.0, "id": i, "labels": nu})
     return collate(items)
 

@@ -9,8 +9,8 @@ import torch
 
 import pdejepa
 from pdejepa.models import FiLMConvNet
-from pdejepa.train import DynamicsPretraining
-from pdejepa.train.dynamics_module import coarsen
+from pdejepa.methods import DynamicsPretraining
+from pdejepa.data.restrict import coarsen
 
 from .resume import assert_resume_matches
 from .tiny import QUICK_REGRESS, SMOKE_DATA
@@ -55,11 +55,9 @@ def test_the_stepper_is_modulated_per_sample(space):
 
 def test_drawn_steps_are_changes_over_one_stored_step_and_depend_only_on_the_sample():
     u = torch.randn(3, 5, 3, 8, 8, dtype=torch.float32)
+    grid = {"x": [float(i) for i in range(8)], "y": [float(i) for i in range(8)]}
     module = DynamicsPretraining(
-        equation="ns-buoyancy",
-        strengths={},
-        window=(2,),
-        grid={"x": [float(i) for i in range(8)], "y": [float(i) for i in range(8)]},
+        views={"equation": "ns-buoyancy", "strengths": {}, "window": (2,), "grid": grid},
         scales=((1.0, 2.0, 4.0), (0.5, 1.0, 2.0)),
         width=4,
         code=2,

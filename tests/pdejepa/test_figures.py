@@ -11,10 +11,10 @@ import torch
 from pdejepa.eval.metrics import relative_l2, vrmse
 from pdejepa.figures.filmstrips import filmstrip_figures
 from pdejepa.figures.labels import read_attrs, read_coordinate
-from pdejepa.figures.regression import regression_figure, regression_title
+from pdejepa.figures.label_budgets import regression_figure, regression_title
 from pdejepa.figures.rollouts import rollout_error_figure, rollouts_figure
-from pdejepa.report import gap_closed, timestep_table
-from pdejepa.symmetry_gallery import Panel, gallery_figure
+from pdejepa.report.tables import gap_closed, timestep_table
+from pdejepa.figures.symmetry_gallery import Panel, gallery_figure
 from solvers.figures import pyplot, save_figure
 from symmetries.transforms import GridTrajectories
 

@@ -17,8 +17,7 @@ from pdejepa.eval.labels import label_subset
 from pdejepa.masks import MaskCollator, MultiBlock2D, vjepa_masks
 import pdejepa
 from pdejepa.config import load_config
-from pdejepa.experiment import Experiment
-from pdejepa.train import JEPAPretraining
+from pdejepa.methods import JEPAPretraining
 
 from .resume import assert_resume_matches
 from .tiny import QUICK_REGRESS, SMOKE_DATA
@@ -258,7 +257,7 @@ def test_probe_command_on_a_procedural_set(tmp_path, capsys):
 
 
 def test_probe_table_gives_mean_and_std_over_seeds():
-    from pdejepa.report import probe_table
+    from pdejepa.report.tables import probe_table
 
     rows = [
         {"encoder": e, "probe": "linear", "budget": 1.0, "labels": 8, "seed": s, "accuracy": a}
@@ -274,9 +273,9 @@ def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=byol"]) == 2
     assert "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics'], got 'byol'" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=jepa", "pretrain.encoder=resnet10"]) == 2
-    assert "needs a ViT encoder" in capsys.readouterr().err
+    assert "pretrain.method=jepa needs a vit encoder, one of ['vit_" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.encoder=vit_tiny"]) == 2
-    assert "VICReg pretrains a ResNet" in capsys.readouterr().err
+    assert "pretrain.method=vicreg needs a resnet encoder, one of ['resnet10', " in capsys.readouterr().err
 
 
 def test_a_run_folder_resumes_only_its_own_config(tmp_path, capsys):
@@ -324,11 +323,10 @@ def test_pretraining_workers_are_checked():
 
 
 def test_past_masks_are_for_videos_only():
-    from pdejepa.pretraining import jepa_masks
+    from pdejepa.methods.jepa import jepa_masks
 
-    cfg = Experiment(load_config(None, ["pretrain.jepa.past=1"]))
-    assert [m.past for m in jepa_masks(cfg, (2, 8, 8))] == [1, 1]
+    assert [m.past for m in jepa_masks(1, (2, 8, 8))] == [1, 1]
     with pytest.raises(ValueError, match=r"pretrain.jepa.past.*image \(token grid \(8, 8\)\).*got 1"):
-        jepa_masks(cfg, (8, 8))
+        jepa_masks(1, (8, 8))
     with pytest.raises(ValueError, match="past must leave a later time position.*got 2"):
-        jepa_masks(Experiment(load_config(None, ["pretrain.jepa.past=2"])), (2, 8, 8))
+        jepa_masks(2, (2, 8, 8))

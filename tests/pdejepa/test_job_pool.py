@@ -12,11 +12,11 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 import torch
 
-from pdejepa.codes import Codes
+from pdejepa.jobs.conditioning import Codes
 from pdejepa.config import TimestepConfig, load_config
-from pdejepa.files import state_from_bytes
-from pdejepa.job_pool import default_workers, run_jobs, threads_per_worker
-from pdejepa.timestepping import fit_and_evaluate, stepper
+from pdejepa.outputs import state_from_bytes
+from pdejepa.jobs.pool import default_workers, run_jobs, threads_per_worker
+from pdejepa.jobs.timestepping import fit_and_evaluate, stepper
 from solvers.integrate import torch_threads
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from pdejepa.cli import main
 import pdejepa
-from pdejepa.config import DEFAULTS, as_plain, load_config
+from pdejepa.config import as_plain, defaults, load_config
 from pdejepa.experiment import Experiment
 
 from .tiny import QUICK_REGRESS, SMOKE_DATA, TINY
@@ -24,7 +24,7 @@ def test_config_round_trip_and_overrides(tmp_path):
     cfg = load_config(path, ["regress.seeds=[4, 5]", "pretrain.strengths.space_shift=1.0", "data.simulation.nx=64"])
     assert cfg.pretrain.epochs == 3 and cfg.regress.seeds == (4, 5)
     assert cfg.pretrain.strengths == {"space_shift": 1.0, "scaling": 0.1}  # YAML replaces, overrides extend
-    assert cfg.data.simulation == {**DEFAULTS["data"]["simulation"], "nx": 64}
+    assert cfg.data.simulation == {**defaults()["data"]["simulation"], "nx": 64}
     saved = tmp_path / "saved.yaml"
     saved.write_text(yaml.safe_dump(as_plain(cfg)))
     assert load_config(saved) == cfg
@@ -67,7 +67,7 @@ def test_pretrain_then_regress_on_2d_smoke(tmp_path):
             *SMOKE_DATA,
             "pretrain.window=[2]",
             "pretrain.width=4",
-            "pretrain.expander=[16, 16]",
+            "pretrain.vicreg.expander=[16, 16]",
             "pretrain.epochs=4",
             "pretrain.batch_size=4",
             "pretrain.accelerator=cpu",
@@ -85,7 +85,7 @@ def test_pretrain_then_regress_on_2d_smoke(tmp_path):
 def test_ridge_probe_recovers_a_linear_law_and_does_not_overfit_few_labels():
     import torch
 
-    from pdejepa.eval.regression import ridge_probe
+    from pdejepa.eval.regressors import ridge_probe
 
     g = torch.Generator().manual_seed(0)
     w = torch.randn(64, generator=g, dtype=torch.float64)
@@ -127,10 +127,13 @@ def test_an_empty_mapping_clears_an_open_field():
     assert cfg.pretrain.strengths == {"translation": 4.0, "galilean_boost": 0.1, "scaling": 0.1}
 
 
-def test_a_signature_from_before_standardisation_existed_means_raw_fields(tmp_path):
+def test_a_signature_must_be_there_and_name_every_field_the_config_fixes(tmp_path):
     from pdejepa.checkpoint import SIGNATURE_KEY, check_signature
 
-    old = {SIGNATURE_KEY: {"data.equation": "burgers", "pretrain.encoder": "resnet10"}}  # no data.standardise
-    check_signature(tmp_path / "old.ckpt", old, {"data.equation": "burgers", "data.standardise": False})
-    with pytest.raises(ValueError, match=r"data.standardise=False but this config has True"):
-        check_signature(tmp_path / "old.ckpt", old, {"data.equation": "burgers", "data.standardise": True})
+    expected = {"data.equation": "burgers", "data.standardise": True}
+    check_signature(tmp_path / "a.ckpt", {SIGNATURE_KEY: dict(expected)}, expected)
+    partial = {SIGNATURE_KEY: {"data.equation": "burgers"}}
+    with pytest.raises(ValueError, match=r"a.ckpt was pretrained with data.standardise=None but this config has True"):
+        check_signature(tmp_path / "a.ckpt", partial, expected)
+    with pytest.raises(ValueError, match=r"a.ckpt carries no pdejepa encoder signature"):
+        check_signature(tmp_path / "a.ckpt", {"state_dict": {}}, expected)

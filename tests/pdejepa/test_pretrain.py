@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from pdejepa.data import TrajectoryDataset, collate
-from pdejepa.train import CollapseMonitor, VICRegPretraining, rankme
+from pdejepa.methods import VICRegPretraining
+from pdejepa.train import CollapseMonitor, rankme
 from pdejepa.train.collapse import embedding_std
 from solvers import SimulationConfig
 from solvers.generate import generate
@@ -26,10 +27,7 @@ def loader(tmp_path_factory):
 
 def module(**kw):
     return VICRegPretraining(
-        equation=EQUATIONS["burgers"],
-        strengths=STRENGTHS,
-        window=(16, 32),
-        view_params=("nu",),
+        views={"equation": EQUATIONS["burgers"], "strengths": STRENGTHS, "window": (16, 32), "params": ("nu",)},
         width=4,
         encoder="resnet10",
         expander_sizes=(32, 32),
@@ -64,7 +62,7 @@ def test_collapse_monitor_warns_on_a_constant_encoder(tmp_path, loader):
     for p in model.encoder.parameters():
         p.requires_grad_(False)
         torch.nn.init.zeros_(p)  # every window maps to the same representation
-    monitor = CollapseMonitor()
+    monitor = CollapseMonitor(model.embeddings)
     with pytest.warns(UserWarning, match="collapse"):
         trainer(tmp_path, max_epochs=1, callbacks=[monitor]).fit(model, loader)
     assert monitor.warnings
@@ -73,7 +71,7 @@ def test_collapse_monitor_warns_on_a_constant_encoder(tmp_path, loader):
 def test_pretraining_runs_and_resumes_exactly(tmp_path, loader):
     torch.manual_seed(0)
     first = module()
-    t = trainer(tmp_path / "a", max_epochs=2, callbacks=[CollapseMonitor()], deterministic=True)
+    t = trainer(tmp_path / "a", max_epochs=2, callbacks=[CollapseMonitor(first.embeddings)], deterministic=True)
     t.fit(first, loader)
     assert torch.isfinite(torch.tensor(t.callback_metrics["loss"].item()))
     assert "rankme" in t.callback_metrics
@@ -97,9 +95,9 @@ def test_a_rank_fall_is_reported_unless_the_objective_wants_a_low_rank(low_rank_
 
     g = torch.Generator().manual_seed(0)
     healthy, low = torch.randn(256, 16, generator=g), torch.randn(256, 2, generator=g) @ torch.randn(2, 16, generator=g)
-    model = SimpleNamespace(collapse_buffer=[], log_dict=lambda *a, **k: None, low_rank_expected=low_rank_expected)
-    monitor = CollapseMonitor(warmup_epochs=0)
+    model, embeddings = SimpleNamespace(log_dict=lambda *a, **k: None), []
+    monitor = CollapseMonitor(embeddings, low_rank_expected=low_rank_expected, warmup_epochs=0)
     for epoch, z in enumerate((healthy, low)):
-        model.collapse_buffer.append(z)
+        embeddings.append(z)
         monitor.on_train_epoch_end(SimpleNamespace(current_epoch=epoch), model)
     assert bool(monitor.warnings) is not low_rank_expected

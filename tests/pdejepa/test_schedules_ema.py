@@ -86,7 +86,7 @@ def test_ema_momentum_one_keeps_and_zero_copies():
         assert torch.equal(p, q)
 
 
-def test_ema_errors():
+def test_ema_refuses_a_momentum_outside_0_1_and_networks_that_differ():
     online, target = pair()
     with pytest.raises(ValueError, match="1.5"):
         ema_update(target, online, 1.5)

@@ -91,15 +91,13 @@ def test_the_experiment_standardises_with_the_training_files_statistics(data_dir
     assert off.standardisation is None and off.view_maker(augment=False).standardise is None
 
 
-def test_a_training_file_without_statistics_has_them_computed(data_dir, tmp_path):
-    """Files written before statistics were stored still standardise: one streaming pass over the file."""
-    stored = small_experiment(data_dir).standardisation
+def test_a_training_file_without_statistics_is_refused_by_name(data_dir, tmp_path):
     old = shutil.copytree(data_dir, tmp_path / "old")
     with h5py.File(small_experiment(old).files[0], "r+") as f:
         for key in STAT_KEYS:
             del f["u"].attrs[f"stats_{key}"]
-    computed = small_experiment(old).standardisation
-    np.testing.assert_allclose(computed["u"], stored["u"], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"burgers_train.h5 stores no statistics of \['u'\]: regenerate"):
+        small_experiment(old).standardisation
 
 
 def test_pretraining_logs_diagnostics_on_the_validation_split(data_dir, tmp_path):

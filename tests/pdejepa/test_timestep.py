@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from pdejepa.eval.metrics import relative_l2
-from pdejepa.files import save_state
-from pdejepa.job_pool import threads_per_worker
+from pdejepa.outputs import save_state
+from pdejepa.jobs.pool import threads_per_worker
 from pdejepa.steppers import ConditionedFNO, FiLM
 from pdejepa.steppers.pairs import FramePairs
 
@@ -127,7 +127,7 @@ def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
         "data.simulation={nx: 64, nt: 21, t_end: 0.8, params: {nu: [0.2, 0.5]}}",
         "pretrain.window=[8, 64]",
         "pretrain.width=4",
-        "pretrain.expander=[16, 16]",
+        "pretrain.vicreg.expander=[16, 16]",
         "pretrain.epochs=1",
         "pretrain.batch_size=8",
         "pretrain.accelerator=cpu",

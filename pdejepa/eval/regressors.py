@@ -1,4 +1,8 @@
-"""Regressing a physical parameter from trajectories: frozen-encoder probes and supervised baselines."""
+"""Regressing a physical parameter from trajectories: frozen-encoder probes and supervised baselines.
+
+:data:`REGRESSORS` names what the regression job compares (``regress.methods``): the frozen pretrained encoder
+probed in closed form, the same network trained supervised, and a frozen random encoder; :data:`HEADS` the heads
+of the supervised one."""
 
 from __future__ import annotations
 
@@ -11,6 +15,13 @@ from torch import nn
 from ..data.views import ViewMaker
 from ..models import ResNet
 from ..progress import progress_bar
+
+REGRESSORS = {  # name -> how a legend names it
+    "ssl_frozen": "frozen SSL encoder",
+    "supervised": "supervised from scratch",
+    "random_frozen": "frozen random encoder",
+}
+HEADS = ("linear", "mlp")
 
 
 @dataclass
@@ -51,8 +62,8 @@ class RegressionModule(L.LightningModule):
     ) -> None:
         super().__init__()
         self.encoder, self.views, self.scaler, self.freeze = encoder, views, scaler, freeze
-        if head not in ("linear", "mlp"):
-            raise ValueError(f"head {head!r} must be 'linear' or 'mlp'")
+        if head not in HEADS:
+            raise ValueError(f"head {head!r} must be one of {list(HEADS)}")
         d = encoder.dim
         self.head = nn.Linear(d, 1) if head == "linear" else nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, 1))
         self.norm = nn.BatchNorm1d(d, affine=False)  # standardises frozen features as a probe should

@@ -9,28 +9,30 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from .config import save_config
-from .files import write_atomic
-from .data import PROCEDURAL
-from .encoders import load_encoder
-from .eval.labels import label_subset
-from .eval.probes import AttentiveProbe, LinearProbe, accuracy, frozen_tokens, train_probe
-from .experiment import Experiment
+from ..config import save_config
+from ..data import PROCEDURAL
+from ..encoders import load_encoder
+from ..eval.labels import label_subset
+from ..eval.probes import PROBES, accuracy, frozen_tokens, train_probe
+from ..experiment import Experiment
+from ..outputs import write_atomic
+from ..report.tables import probe_table
 
-PROBES = {"attentive": AttentiveProbe, "linear": LinearProbe}
+SUMMARY = "probe.md"  # the table of accuracies
 
 
-def probe_classes(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
+def probe(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     """Frozen-encoder class accuracy on a procedural set: the JEPA target encoder against a random-init
     ViT of the same size (drawn from ``pretrain.seed``), each with an attentive and a linear probe trained
     on the frozen tokens of the labelled items at each ``probe.budgets`` fraction, once per ``probe.seeds``
     seed (which draws the labelled items, the probe's initialisation and its batches; the same items
-    for every encoder and probe)."""
+    for every encoder and probe). Writes ``probe_config.yaml``, ``probe.json`` (the rows) and ``probe.md``
+    (the table) to ``out``."""
     if not exp.is_procedural:
         raise ValueError(
             f"class probes need a procedural dataset, one of {sorted(PROCEDURAL)}; got {exp.config.data.equation!r}"
         )
-    if not exp.is_vit:
+    if exp.encoder_family != "vit":
         raise ValueError(
             f"class probes read a JEPA ViT's tokens; pretrain.encoder={exp.config.pretrain.encoder!r} is not a ViT"
         )
@@ -65,6 +67,7 @@ def probe_classes(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                     flush=True,
                 )
     write_atomic(out / "probe.json", json.dumps(rows, indent=1))
+    write_atomic(out / SUMMARY, probe_table(rows, chance_level(exp)) + "\n")
     return rows
 
 

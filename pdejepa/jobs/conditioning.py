@@ -1,5 +1,5 @@
-"""The codes that condition the time-steppers: the frozen encoder's representation of windows of each
-trajectory, and the true parameter (the oracle), standardised with the training set's statistics.
+"""The codes that condition the steppers of the time-stepping job: the frozen encoder's representation of
+windows of each trajectory, and the true parameter (the oracle), standardised with the training set's statistics.
 
 The test codes are always those of the context window (a trajectory's first ``pretrain.window[0]``
 frames, before the frames that are stepped). With ``timestep.code_window: other`` the training codes
@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from .data import collate
-from .encoders import load_encoder
-from .experiment import Experiment
-from .progress import progress_bar
+from ..data import collate
+from ..encoders import load_encoder
+from ..experiment import Experiment
+from ..progress import progress_bar
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,21 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Subset
 
-from .config import save_config
-from .files import write_atomic
-from .data import collate
-from .encoders import load_encoder
-from .eval import RegressionModule, TargetScaler
-from .eval.labels import label_subset
-from .eval.regression import encode, ridge_probe
-from .experiment import Experiment
-from .train.trainer import quiet_trainer
+from solvers.figures import save_figure
+
+from ..config import save_config
+from ..data import collate
+from ..encoders import load_encoder
+from ..eval import RegressionModule, TargetScaler
+from ..eval.labels import label_subset
+from ..eval.regressors import encode, ridge_probe
+from ..experiment import Experiment
+from ..figures.label_budgets import regression_figure, regression_title
+from ..outputs import write_atomic
+from ..report.tables import regression_table
+from ..train.trainer import quiet_trainer
+
+SUMMARY = "regression.md"  # the table, and where the figure is
 
 
 def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
@@ -26,8 +32,22 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
 
     Frozen encoders are probed linearly in closed form (:func:`ridge_probe`); the supervised
     baseline trains the same encoder and a linear head with AdamW for ``regress.steps`` steps.
-    Writes ``regress_config.yaml`` and ``regression.json`` to ``out``; returns one row per method, budget, seed.
+    Writes ``regress_config.yaml``, ``regression.json`` (the rows), ``regression.md`` (the table) and
+    ``regression.png`` (NMSE against labels) to ``out``; returns one row per method, budget and seed.
     """
+    rows = regression_rows(exp, ckpt, out)
+    write_atomic(out / "regression.json", json.dumps(rows, indent=1))
+    d = exp.config.data
+    sizes = (len(exp.dataset(path)) for path in exp.files)  # the files' sizes: data.files may give any
+    figure = save_figure(
+        regression_figure(rows, d.label, regression_title(d.label, d.equation, *sizes)), out / "regression.png"
+    )
+    write_atomic(out / SUMMARY, f"{regression_table(rows, d.label)}\n\nplot: {figure}\n")
+    return rows
+
+
+def regression_rows(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
+    """The rows of :func:`regress`: ``method``, ``budget``, ``labels``, ``seed`` and the test metrics."""
     r, d, progress = exp.config.regress, exp.config.data, exp.progress
     train_file, test_file = exp.files
     save_config(exp.config, out, "regress_config.yaml")
@@ -72,5 +92,4 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
                 rows.append({"method": method, "budget": budget, "labels": n, "seed": seed, **metrics})
                 if progress:
                     print(f"  {method:14s} {n:5d} labels  seed {seed}: NMSE {metrics['nmse']:.4f}", flush=True)
-    write_atomic(out / "regression.json", json.dumps(rows, indent=1))
     return rows

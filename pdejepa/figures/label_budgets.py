@@ -8,11 +8,8 @@ import numpy as np
 
 from solvers.figures import pyplot, wrapped
 
-METHOD_NAMES = {
-    "ssl_frozen": "frozen SSL encoder",
-    "supervised": "supervised from scratch",
-    "random_frozen": "frozen random encoder",
-}
+from ..eval.regressors import REGRESSORS
+
 MARKERS = ("o", "s", "^", "D", "v")
 PAD = 1.5  # the label axis reaches this factor beyond the smallest and largest count
 DODGE = 1.06  # neighbouring methods sit this factor apart along the (log) label axis, so no marker hides another
@@ -48,7 +45,7 @@ def regression_figure(rows: list[dict], label: str, title: str) -> Any:
             markerfacecolor="white",
             capsize=3,
             linewidth=1.3,
-            label=METHOD_NAMES.get(method, method),
+            label=REGRESSORS.get(method, method),
         )
     ax.axhline(1.0, color="0.35", linestyle="--", linewidth=1, label="NMSE = 1 (mean predictor)")
     ax.set_xscale("log")

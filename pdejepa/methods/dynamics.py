@@ -11,37 +11,56 @@ trajectory's own features (its amount and pattern of smoke) do not help the pred
 
 from __future__ import annotations
 
-from collections import deque
+from dataclasses import dataclass
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import Dataset
 
 from symmetries.randomness import per_sample
 
-from ..data import make_views
+from ..data.restrict import coarsen
 from ..models import FiLMConvNet, resnet
-from .schedules import warmup_cosine
+from ..train.schedules import warmup_cosine
+from .base import Experiment, PretrainingModule
 
 PAIR_STREAM = 2_000  # randomness stream for the times of the predicted steps, apart from the views' streams
 
 
-def coarsen(u: torch.Tensor, pool: int) -> torch.Tensor:
-    """Average ``u`` ``(batch, fields, *space)`` (one or two space dimensions) over ``pool``-cell blocks."""
-    if pool == 1:
-        return u
-    return (F.avg_pool1d if u.ndim == 3 else F.avg_pool2d)(u, pool)
+@dataclass(frozen=True)
+class DynamicsConfig:
+    """``pretrain.dynamics``: a ``code``-dimensional representation conditions a stepper (``hidden`` channels,
+    ``blocks`` FiLM blocks) that predicts ``pairs`` one-step changes per trajectory on a grid coarsened ``pool``
+    times."""
+
+    code: int = 16
+    hidden: int = 32
+    blocks: int = 3
+    pool: int = 2
+    pairs: int = 2
 
 
-class DynamicsPretraining(L.LightningModule):
+def step_scales(data: Dataset, pool: int, count: int = 64) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per field, the RMS of the coarsened fields and of their change over one stored step, over the first
+    ``count`` trajectories of ``data`` (a fixed subset: the same scales for every run on the same data)."""
+    sums = None
+    for i in range(min(count, len(data))):
+        u = coarsen(data[i]["u"], pool)  # (time, fields, *space)
+        dims = (0, *range(2, u.ndim))
+        squares = torch.stack([u.pow(2).mean(dims), (u[1:] - u[:-1]).pow(2).mean(dims)])
+        sums = squares if sums is None else sums + squares
+    field_rms, step_rms = (sums / min(count, len(data))).sqrt().clamp_min(1e-12)
+    return tuple(field_rms.tolist()), tuple(step_rms.tolist())
+
+
+class DynamicsPretraining(PretrainingModule):
     """Encoder + code head trained so that a FiLM-conditioned stepper predicts other steps of the trajectory.
 
-    Batches hold ``u`` ``(batch, time, x)`` (1D) or ``(batch, time, fields, y, x)`` (2D flows).
+    Batches hold ``u`` ``(batch, time, fields, *space)`` (1D fields or 2D flows).
 
     Args:
-        equation, strengths, window, view_params, grid, max_start, standardise: the encoder's views
-            (:func:`make_views`).
+        views: the encoder's views (keyword arguments of :func:`~pdejepa.data.make_views`).
         encoder, width, small_input: the ResNet.
         code: dimension of ``z``; hidden, blocks: the stepper; pool: the steps are predicted on a grid coarsened
             by ``pool`` cells per dimension; pairs: predicted steps per trajectory and batch.
@@ -51,18 +70,17 @@ class DynamicsPretraining(L.LightningModule):
             the drawn times come from ``(seed, step, sample id)``, so a resumed run repeats the same draws.
     """
 
+    name = "dynamics"
+    summary = "self-supervision by the dynamics: the code of a window conditions a stepper of other steps (a ResNet)"
+    Section = DynamicsConfig
+    encoder_family = "resnet"
     low_rank_expected = True  # the code holds a few parameters of the dynamics: a falling RankMe is the aim
 
     def __init__(
         self,
         *,
-        equation: str,
-        strengths: dict[str, float],
-        window: tuple[int, ...],
+        views: dict,
         scales: tuple[tuple[float, ...], tuple[float, ...]],
-        view_params: tuple[str, ...] = (),
-        grid: dict[str, list[float]] | None = None,
-        max_start: int | None = None,
         encoder: str = "resnet10",
         width: int = 16,
         small_input: bool = False,
@@ -74,20 +92,28 @@ class DynamicsPretraining(L.LightningModule):
         lr: float = 2e-3,
         weight_decay: float = 1e-4,
         seed: int = 0,
-        standardise: dict[str, list[float]] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(views=views, seed=seed)
         self.save_hyperparameters()
-        self.views = make_views(
-            equation, strengths, tuple(window), tuple(view_params), grid, max_start, standardise=standardise
-        )
         self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.to_code = nn.Linear(self.encoder.dim, code)
         fields = len(scales[0])
-        self.stepper = FiLMConvNet(fields, code, hidden, blocks, dims=1 if grid is None else 2)
+        self.stepper = FiLMConvNet(fields, code, hidden, blocks, dims=1 if views.get("grid") is None else 2)
         self.register_buffer("field_scale", torch.tensor(scales[0], dtype=torch.float32))
         self.register_buffer("step_scale", torch.tensor(scales[1], dtype=torch.float32))
-        self.collapse_buffer: deque = deque(maxlen=32)
+
+    @classmethod
+    def build(cls, exp: Experiment) -> DynamicsPretraining:
+        d = exp.config.pretrain.dynamics
+        return cls(
+            **cls.resnet_arguments(exp),
+            scales=step_scales(exp.train_set, d.pool),
+            code=d.code,
+            hidden=d.hidden,
+            blocks=d.blocks,
+            pool=d.pool,
+            pairs=d.pairs,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Representation ``(batch, dim)`` of views."""
@@ -96,7 +122,7 @@ class DynamicsPretraining(L.LightningModule):
     def steps(self, batch: dict, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``pairs`` steps per trajectory at times drawn from ``(seed, sample id)``: the coarsened, scaled state
         ``(batch * pairs, fields, *space)`` and its change over one stored step, likewise scaled."""
-        u = batch["u"] if batch["u"].ndim == 5 else batch["u"][:, :, None]  # (batch, time, fields, *space)
+        u = batch["u"]  # (batch, time, fields, *space)
         n, nt = u.shape[:2]
         if nt < 2:
             raise ValueError(f"predicting steps needs trajectories of at least 2 stored frames, got {nt}")
@@ -108,12 +134,12 @@ class DynamicsPretraining(L.LightningModule):
         return now / self.field_scale.view(shape), (later - now) / self.step_scale.view(shape)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        seed = self.hparams.seed * 1_000_003 + self.global_step
+        seed = self.step_seed()
         h = self.encoder(self.views(batch, seed=seed))
         z = self.to_code(h)
         now, change = self.steps(batch, seed)
         loss = F.mse_loss(self.stepper(now, z.repeat_interleave(self.hparams.pairs, 0)), change)
-        self.collapse_buffer.append(h.detach().float().cpu())
+        self.record(h)
         self.log("loss", loss, prog_bar=True)
         self.log("code_std", z.detach().std(0).mean())
         return loss

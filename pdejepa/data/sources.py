@@ -13,8 +13,8 @@ from solvers.generate import dataset_registry, generate, run_fingerprint
 from solvers.plot import open_trajectories
 from solvers.splits import split_path, split_seed
 
-from .config import DataConfig
-from .data.trajectories import open_h5
+from ..config.sections import DataConfig
+from .trajectories import open_h5
 
 
 def check_dataset(equation: str) -> None:

@@ -1,16 +1,24 @@
-"""VICReg pretraining with Lie-symmetry views (Mialon et al., NeurIPS 2023) as a LightningModule."""
+"""VICReg pretraining with Lie-symmetry views (Mialon et al., NeurIPS 2023): a ResNet encoder and an expander
+trained with VICReg (Bardes, Ponce & LeCun, ICLR 2022) on two symmetry views of each trajectory."""
 
 from __future__ import annotations
 
-from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
 
-from ..data import make_views
 from ..losses import VICRegLoss
 from ..models import resnet
+from .base import Experiment, PretrainingModule
+
+
+@dataclass(frozen=True)
+class VICRegConfig:
+    """``pretrain.vicreg``: the expander's layer sizes (the loss is computed on its output)."""
+
+    expander: tuple[int, ...] = (256, 256, 256)
 
 
 def expander(dim: int, sizes: tuple[int, ...]) -> nn.Sequential:
@@ -24,22 +32,23 @@ def expander(dim: int, sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class VICRegPretraining(L.LightningModule):
+class VICRegPretraining(PretrainingModule):
     """Encoder + expander trained with VICReg on two symmetry views of each trajectory.
 
-    Views are made on the device after the batch is moved (:func:`make_views`: 1D fields of
-    ``equation``, or 2D flows when ``grid`` holds their cell centres), with draws from
-    ``(seed, global step, view, sample id)``, so a resumed run repeats the same views. ``standardise``:
-    field -> ``(mean, std)`` of the field channels (see :func:`make_views`).
+    Views are made on the device after the batch is moved (``views``: the keyword arguments of
+    :func:`~pdejepa.data.make_views`, 1D fields or 2D flows), with draws from ``(seed, global step, view, sample
+    id)``, so a resumed run repeats the same views.
     """
+
+    name = "vicreg"
+    summary = "VICReg on two Lie-symmetry views of each trajectory (a ResNet)"
+    Section = VICRegConfig
+    encoder_family = "resnet"
 
     def __init__(
         self,
         *,
-        equation: str,
-        strengths: dict[str, float],
-        window: tuple[int, int] = (32, 64),
-        view_params: tuple[str, ...] = (),
+        views: dict[str, Any],
         encoder: str = "resnet18",
         width: int = 16,
         small_input: bool = True,
@@ -48,31 +57,29 @@ class VICRegPretraining(L.LightningModule):
         weight_decay: float = 1e-4,
         max_epochs: int = 10,
         seed: int = 0,
-        grid: dict[str, list[float]] | None = None,
-        max_start: int | None = None,
-        standardise: dict[str, list[float]] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(views=views, seed=seed)
         self.save_hyperparameters()
-        self.views = make_views(
-            equation, strengths, tuple(window), tuple(view_params), grid, max_start, standardise=standardise
-        )
         self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()
-        self.collapse_buffer: deque = deque(maxlen=32)
+
+    @classmethod
+    def build(cls, exp: Experiment) -> VICRegPretraining:
+        p = exp.config.pretrain
+        return cls(**cls.resnet_arguments(exp), expander_sizes=tuple(p.vicreg.expander), max_epochs=p.epochs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Representation ``(batch, dim)`` of views ``(batch, 3, time, space)``."""
+        """Representation ``(batch, dim)`` of views ``(batch, channels, ...)``."""
         return self.encoder(x)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        base = (self.hparams.seed * 1_000_003 + self.global_step) * 2
+        base = self.step_seed() * 2
         # in the module's dtype: float32 views feed a float64 module too (the DDP equivalence test)
         x_a, x_b = self.views(batch, seed=base).to(self.dtype), self.views(batch, seed=base + 1).to(self.dtype)
         h_a, h_b = self.encoder(x_a), self.encoder(x_b)
         loss, terms = self.loss(self.expander(h_a), self.expander(h_b))
-        self.collapse_buffer.append(h_a.detach().float().cpu())
+        self.record(h_a)
         # the mean over DDP processes: the global batch's loss (invariance is a per-process mean)
         self.log("loss", loss, prog_bar=True, sync_dist=True)
         self.log_dict({f"loss/{k}": v for k, v in terms.items()}, sync_dist=True)

@@ -1,9 +1,10 @@
 """Typed construction of frozen dataclasses from plain mappings (YAML): every field checked once.
 
 The annotations are the schema (``int``, ``float``, ``bool``, ``str``, ``dict``, ``tuple[...]``, unions with
-``None``, nested dataclasses); :class:`Rules` adds what types cannot say (choices, list members, lower
-bounds, list-wide checks). Errors are one ValueError naming the field's dotted path, its value and what
-is allowed.
+``None``, nested dataclasses). What types cannot say (choices, list members, bounds, list-wide checks) each
+section says itself, in a classmethod ``rules() -> Rules`` keyed by its own field names: the choices come from
+their owners' registries, read when a config is built. Errors are one ValueError naming the field's dotted
+path, its value and what is allowed.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .checks import check_count
+from ..checks import check_count
 
 FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")  # PyYAML reads 2e-3 as text: accept that form
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Per dotted field path: ``choices`` of a string, ``members`` allowed in a list of strings, ``lower``
+    """Per field of one section: ``choices`` of a string, ``members`` allowed in a list of strings, ``lower``
     and ``upper`` bound of an int (default 1 and none: a count), ``checks`` of a whole list or mapping (called
-    with the value and the path, returning the checked value)."""
+    with the value and the dotted path, returning the checked value)."""
 
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     members: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -46,22 +47,33 @@ def as_plain(value: Any) -> Any:
     return value
 
 
-def build(cls: type, values: dict, path: str, rules: Rules) -> Any:
-    """``cls(**values)`` with every field checked (``path``: the dotted prefix of its fields)."""
-    hints = typing.get_type_hints(cls)
+def rules_of(cls: type) -> Rules:
+    """The rules a section declares (its ``rules()`` classmethod), or none."""
+    return cls.rules() if hasattr(cls, "rules") else Rules()
+
+
+def build(cls: type, values: dict, path: str = "", sections: dict[str, type] | None = None) -> Any:
+    """``cls(**values)`` with every field checked (``path``: the dotted prefix of its fields). ``sections``:
+    dotted path -> the dataclass to build there instead of the annotated one (a subclass assembled at run time,
+    such as the pretraining section with its methods' sections)."""
+    sections = sections or {}
+    hints, rules = typing.get_type_hints(cls), rules_of(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         name = f"{path}{f.name}"
-        kwargs[f.name] = check_field(name, values[f.name], hints[f.name], rules)
+        hint = sections.get(name, hints[f.name])
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(values[f.name], dict):
+                raise ValueError(f"{name} must be a mapping of fields, got {values[f.name]!r}")
+            kwargs[f.name] = build(hint, values[f.name], f"{name}.", sections)
+        else:
+            kwargs[f.name] = check_field(name, values[f.name], hint, rules, f.name)
     return cls(**kwargs)
 
 
-def check_field(name: str, value: Any, hint: Any, rules: Rules) -> Any:
-    """``value`` converted to ``hint`` (a dataclass, int, float, bool, str, dict, tuples, unions), else ValueError."""
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ValueError(f"{name} must be a mapping of fields, got {value!r}")
-        return build(hint, value, f"{name}.", rules)
+def check_field(name: str, value: Any, hint: Any, rules: Rules, key: str) -> Any:
+    """``value`` converted to ``hint`` (int, float, bool, str, dict, tuples, unions), else ValueError; ``key``: the
+    field's name in its section (what ``rules`` are keyed by), ``name`` its dotted path (what errors show)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
@@ -69,7 +81,7 @@ def check_field(name: str, value: Any, hint: Any, rules: Rules) -> Any:
         errors = []
         for option in (a for a in args if a is not type(None)):
             try:
-                return check_field(name, value, option, rules)
+                return check_field(name, value, option, rules, key)
             except ValueError as err:
                 errors.append(str(err))
         raise ValueError(errors[0] if len(errors) == 1 else f"{name} must be one of {describe(hint)}, got {value!r}")
@@ -81,29 +93,31 @@ def check_field(name: str, value: Any, hint: Any, rules: Rules) -> Any:
             raise ValueError(f"{name} must be a list of {len(args)} values ({describe(hint)}), got {value!r}")
         if not value:
             raise ValueError(f"{name} must not be empty, got {value!r}")
-        if name in rules.members:  # list-wide rules first, so the error shows the value as written
-            check_members(name, value, rules.members[name])
-        if name in rules.checks:
-            rules.checks[name](value, name)
-        return tuple(check_field(f"{name}[{i}]", v, args[i] if fixed else args[0], rules) for i, v in enumerate(value))
+        if key in rules.members:  # list-wide rules first, so the error shows the value as written
+            check_members(name, value, rules.members[key])
+        if key in rules.checks:
+            rules.checks[key](value, name)
+        item = Rules(lower=rules.lower, upper=rules.upper)  # an entry keeps its field's bounds
+        return tuple(
+            check_field(f"{name}[{i}]", v, args[i] if fixed else args[0], item, key) for i, v in enumerate(value)
+        )
     if hint is dict:
         if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
             raise ValueError(f"{name} must be a mapping with text keys, got {value!r}")
-        return rules.checks[name](value, name) if name in rules.checks else value
+        return rules.checks[key](value, name) if key in rules.checks else value
     if hint is bool:
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false, got {value!r}")
         return value
     if hint is int:
-        field_name = name.split("[")[0]
-        return check_count(name, value, low=rules.lower.get(field_name, 1), high=rules.upper.get(field_name))
+        return check_count(name, value, low=rules.lower.get(key, 1), high=rules.upper.get(key))
     if hint is float:
         return check_float(name, value)
     if hint is str:
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-        if name in rules.choices and value not in rules.choices[name]:
-            raise ValueError(f"{name} must be one of {list(rules.choices[name])}, got {value!r}")
+        if key in rules.choices and value not in rules.choices[key]:
+            raise ValueError(f"{name} must be one of {list(rules.choices[key])}, got {value!r}")
         return value
     raise TypeError(f"schema of {name}: unsupported type {hint!r}")  # a bug in the schema, not in the input
 

@@ -10,26 +10,66 @@ encoder. Images and videos differ only in their ViT (2D patches or 3D tubelets),
 from __future__ import annotations
 
 import copy
-from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import lightning as L
 import torch
 
-from ..data import make_views
-from ..losses import JEPALoss
+from ..config.schema import Rules
+from ..losses import DISTANCES, JEPALoss
+from ..masks import MaskCollator, MultiBlock2D, MultiBlock3D, vjepa_masks
 from ..models import Predictor, gather_tokens, vit
-from .ema import ema_update
-from .schedules import cosine, linear, warmup_cosine
+from ..train.ema import ema_update
+from ..train.schedules import cosine, linear, warmup_cosine
+from .base import Experiment, PretrainingModule
 
 
-class JEPAPretraining(L.LightningModule):
+@dataclass(frozen=True)
+class JEPAConfig:
+    """``pretrain.jepa``: warmup-cosine ``lr`` (start, peak, final), cosine ``weight_decay`` (start, end), linear
+    ``ema`` momentum; ``symmetries`` also applies ``pretrain.strengths`` to PDE views; ``past`` (videos): 0 is
+    V-JEPA's masks, ``p`` makes the first ``p`` token time steps the context and puts the targets after them."""
+
+    patch_size: int = 4
+    tubelet_size: int = 2
+    predictor: tuple[int, int, int] = (96, 2, 3)
+    loss: str = "smooth_l1"
+    var_weight: float = 0.0
+    lr: tuple[float, float, float] = (2e-4, 1e-3, 1e-6)
+    warmup: float = 0.1
+    weight_decay: tuple[float, float] = (0.04, 0.4)
+    ema: tuple[float, float] = (0.996, 1.0)
+    symmetries: bool = False
+    past: int = 0
+
+    @classmethod
+    def rules(cls) -> Rules:
+        return Rules(choices={"loss": tuple(DISTANCES)}, lower={"past": 0})
+
+
+def jepa_masks(past: int, grid: tuple[int, ...]) -> list[MultiBlock2D] | list[MultiBlock3D]:
+    """I-JEPA's mask for an image token grid ``(h, w)``, V-JEPA's pair for a video's ``(t, h, w)`` (future from
+    the first ``past`` token time steps when ``past`` > 0)."""
+    if len(grid) == 3:
+        return vjepa_masks(grid, past=past)
+    if past:
+        raise ValueError(
+            f"pretrain.jepa.past masks a video's later token time steps; this input is an image "
+            f"(token grid {grid}): set it to 0, got {past!r}"
+        )
+    return [MultiBlock2D(grid)]
+
+
+class JEPAPretraining(PretrainingModule):
     """Context ViT + predictor trained to predict the EMA target ViT's tokens of masked regions.
 
     Batches are ``(batch, masks)`` from a :class:`~pdejepa.masks.MaskCollator`. The input is
     ``batch["x"]`` (images ``(batch, C, H, W)`` or videos ``(batch, C, T, H, W)``), or, when
     ``views`` is given (keyword arguments of :func:`~pdejepa.data.make_views`), a view of a
     trajectory batch made on the device: a window of frames at a random time and the symmetries of
-    ``views["strengths"]`` (none when empty), drawn from ``(seed, step, sample id)``.
+    ``views["strengths"]`` (none when empty), drawn from ``(seed, step, sample id)``. 1D windows are images
+    ``(3, frames, points)`` and 2D flow windows videos ``(7, frames, y, x)``: the very views the downstream jobs
+    feed the pooled target encoder.
 
     Args:
         encoder: ViT size name (:data:`~pdejepa.models.VIT_SIZES`).
@@ -40,6 +80,14 @@ class JEPAPretraining(L.LightningModule):
         weight_decay: ``(start, end)`` of the cosine weight-decay schedule (not on biases and norms).
         ema: ``(start, end)`` of the linear momentum schedule of the target encoder.
     """
+
+    name = "jepa"
+    summary = "I-JEPA (images, 1D windows) or V-JEPA (videos, 2D flows): masked tokens from an EMA target ViT"
+    Section = JEPAConfig
+    encoder_family = "vit"
+    data_kinds = ("1d", "2d", "procedural")
+    encoder_weights = "target_encoder."
+    video_views = True
 
     def __init__(
         self,
@@ -59,15 +107,40 @@ class JEPAPretraining(L.LightningModule):
         views: dict | None = None,
         seed: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(views=views, seed=seed)
         self.save_hyperparameters()
-        self.views = None if views is None else make_views(**views)
         self.encoder = vit(encoder, tuple(input_size), in_channels, patch_size, tubelet_size)
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         dim, depth, heads = predictor
         self.predictor = Predictor(self.encoder.grid, self.encoder.dim, dim, depth, heads)
         self.loss = JEPALoss(loss, var_weight)
-        self.collapse_buffer: deque = deque(maxlen=32)
+
+    @classmethod
+    def build(cls, exp: Experiment) -> JEPAPretraining:
+        p, j = exp.config.pretrain, exp.config.pretrain.jepa
+        size, channels = exp.encoder_input
+        return cls(
+            encoder=p.encoder,
+            input_size=size,
+            in_channels=channels,
+            patch_size=j.patch_size,
+            tubelet_size=j.tubelet_size,
+            predictor=tuple(j.predictor),
+            loss=j.loss,
+            var_weight=j.var_weight,
+            lr=tuple(j.lr),
+            warmup=j.warmup,
+            weight_decay=tuple(j.weight_decay),
+            ema=tuple(j.ema),
+            views=exp.view_settings(p.strengths if j.symmetries else {}),
+            seed=p.seed,
+        )
+
+    @classmethod
+    def collate(cls, exp: Experiment, module: PretrainingModule) -> Callable:
+        """The training set's collation, with each global batch's masks drawn from ``(seed, epoch, ids)``."""
+        masks = jepa_masks(exp.config.pretrain.jepa.past, module.encoder.grid)
+        return MaskCollator(masks, exp.train_collate, seed=exp.config.pretrain.seed)
 
     def inputs(self, batch: dict, seed: int = 0, augment: bool = False) -> torch.Tensor:
         """The encoder's input for a collated batch: its view, or ``batch["x"]``."""
@@ -82,7 +155,7 @@ class JEPAPretraining(L.LightningModule):
     def training_step(self, data: tuple[dict, list[dict]], batch_idx: int) -> torch.Tensor:
         batch, masks = data
         # PDE views: a random window of frames (pretrain.max_start bounds it), plus symmetries if any are given
-        x = self.inputs(batch, seed=self.hparams.seed * 1_000_003 + self.global_step, augment=True)
+        x = self.inputs(batch, seed=self.step_seed(), augment=True)
         with torch.no_grad():
             self.target_encoder.eval()
             targets = self.target_encoder(x)  # (batch, tokens, dim); layer-normalised in the loss
@@ -96,7 +169,7 @@ class JEPAPretraining(L.LightningModule):
             loss, terms = self.loss(pred, gather_tokens(targets.repeat_interleave(blocks, dim=0), flat_idx), flat_idx)
             losses.append(loss)
         loss = torch.stack(losses).mean()
-        self.collapse_buffer.append(targets.mean(dim=1).detach().float().cpu())
+        self.record(targets.mean(dim=1))
         self.log("loss", loss, prog_bar=True, sync_dist=True)  # the mean over DDP processes
         self.log_dict({f"loss/{k}": v for k, v in terms.items()}, sync_dist=True)
         return loss

@@ -22,22 +22,24 @@ from torch.utils.data import DataLoader
 
 from solvers.figures import parameter_text, save_figure, variable_label
 
-from .checks import check_batch
-from .codes import Codes, conditioning
-from .config import TimestepConfig, save_config
-from .data.restrict import restrict_flow
-from .eval.flows import FLOW_FIELDS, FlowDiagnostics
-from .experiment import Experiment
-from .figures.filmstrips import filmstrip_figures
-from .figures.labels import read_attrs, read_coordinate
-from .figures.rollouts import rollout_error_figure, rollouts_figure
-from .files import save_state, state_bytes, state_from_bytes, write_atomic
-from .job_pool import default_workers, run_jobs, threads_per_worker
-from .progress import progress_bar
-from .steppers.module import TimeStepping
-from .steppers.pairs import FramePairs
-from .train.dynamics_module import coarsen
-from .train.trainer import quiet_trainer
+from ..checks import check_batch
+from ..config import TimestepConfig, save_config
+from ..data.restrict import coarsen, restrict_flow
+from ..eval.flows import FlowDiagnostics
+from ..experiment import Experiment
+from ..figures.filmstrips import filmstrip_figures
+from ..figures.labels import read_attrs, read_coordinate
+from ..figures.rollouts import rollout_error_figure, rollouts_figure
+from ..outputs import save_state, state_bytes, state_from_bytes, write_atomic
+from ..progress import progress_bar
+from ..report.tables import gap_closed, timestep_table
+from ..steppers.module import TimeStepping
+from ..steppers.pairs import FramePairs
+from ..train.trainer import quiet_trainer
+from .conditioning import Codes, conditioning
+from .pool import default_workers, run_jobs, threads_per_worker
+
+SUMMARY = "timestep.md"  # the table, what SSL conditioning gains, and where the figures are
 
 
 def fields_after(ds, start: int, pool: int = 1, flow: bool = False) -> torch.Tensor:
@@ -45,7 +47,6 @@ def fields_after(ds, start: int, pool: int = 1, flow: bool = False) -> torch.Ten
     (a flow by :func:`~pdejepa.data.restrict.restrict_flow`, other fields by block means):
     ``(N, time, fields, *space)``."""
     u = torch.stack([ds[i]["u"][start:] for i in range(len(ds))])
-    u = u if u.ndim == 5 else u[:, :, None]
     if any(n % pool for n in u.shape[3:]):
         raise ValueError(f"timestep.pool={pool} must divide the grid's {' x '.join(map(str, u.shape[3:]))} cells")
     if pool == 1:
@@ -139,8 +140,7 @@ def save_figures(
     t0, dt = test_set.meta[0]
     start = exp.config.pretrain.window[0] + t.history  # the first predicted frame
     times = [t0 + dt * (start + k) for k in range(u_test.shape[1] - t.history)]
-    fields = FLOW_FIELDS if exp.is_flow else ("u",)
-    attrs = read_attrs(test_file, ("time", "x", "y", d.label, *fields))
+    attrs = read_attrs(test_file, ("time", "x", "y", d.label, *exp.fields))
     labels = {name: variable_label(name, a) for name, a in attrs.items()}
     data = f"{d.equation}, {len(u_test)} test trajectories"
     errors = rollout_error_figure(rows, times, labels["time"], d.label, title=f"Time-stepping {data}")
@@ -160,12 +160,12 @@ def save_figures(
 
 def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     """Train and evaluate the steppers of ``timestep.variants`` per seed, side by side in ``timestep.workers``
-    processes (:mod:`~pdejepa.job_pool`); rows of one-step and rollout errors (relative L2, VRMSE; and, for
+    processes (:mod:`~pdejepa.jobs.pool`); rows of one-step and rollout errors (relative L2, VRMSE; and, for
     flows, the rollout diagnostics per frame), in the order of seeds then variants, each with the torch
     ``threads`` its stepper trained with. A line per stepper is printed as it finishes.
 
-    Writes ``timestep.json``, the figures of :func:`save_figures` and the first seed's steppers
-    (``stepper_VARIANT.pt``, weights only) to ``out``.
+    Writes ``timestep_config.yaml``, ``timestep.json`` (the rows), ``timestep.md`` (the table), the figures of
+    :func:`save_figures` and the first seed's steppers (``stepper_VARIANT.pt``, weights only) to ``out``.
     """
     t, progress = exp.config.timestep, exp.progress
     save_config(exp.config, out, "timestep_config.yaml")
@@ -204,5 +204,19 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     for variant, module in first.items():
         save_state(module.model.state_dict(), out / f"stepper_{variant}.pt")
     write_atomic(out / "timestep.json", json.dumps(rows, indent=1))
-    save_figures(exp, u_test, codes, first, rows, out)
+    figures = save_figures(exp, u_test, codes, first, rows, out)
+    write_atomic(out / SUMMARY, summary(rows, figures))
     return rows
+
+
+def summary(rows: list[dict], figures: list[Path]) -> str:
+    """The table, what SSL conditioning gains over none (when all three variants ran), and the figures."""
+    lines = [timestep_table(rows), ""]
+    gap = gap_closed(rows)
+    if gap is not None:
+        lines.append(
+            f"SSL conditioning cuts the mean rollout relative L2 by {100 * gap[0]:.1f}% and closes "
+            f"{100 * gap[1]:.0f}% of the gap to the oracle"
+        )
+    lines.append("plots: " + ", ".join(str(p) for p in sorted(figures)))
+    return "\n".join(lines) + "\n"

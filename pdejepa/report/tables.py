@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .flow_report import cell, flow_table
-from .steppers import VARIANTS
+from .flows import cell, flow_table
+from ..steppers import VARIANTS
 
 
 def regression_table(rows: list[dict], label: str) -> str:
@@ -60,7 +60,7 @@ TIMESTEP_COLUMNS = (  # (row key, frame or None for the mean over frames, column
 
 def timestep_table(rows: list[dict]) -> str:
     """Markdown: one-step relative L2, the rollout's relative L2 (mean over frames and last frame) and VRMSE,
-    mean +- std over seeds; for flows the rollout diagnostics (:func:`~pdejepa.flow_report.flow_table`) follow."""
+    mean +- std over seeds; for flows the rollout diagnostics (:func:`~pdejepa.report.flows.flow_table`) follow."""
     lines = [
         "| conditioning | " + " | ".join(head for *_, head in TIMESTEP_COLUMNS) + " |",
         "|---|" + "---|" * len(TIMESTEP_COLUMNS),

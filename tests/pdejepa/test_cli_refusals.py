@@ -193,7 +193,7 @@ def test_bad_input_exits_2_with_one_line_naming_it(world, argv, named, capsys, m
     assert not changed, f"files were altered: {changed}"
 
 
-def test_many_cases():
+def test_the_refusal_table_covers_at_least_40_inputs():
     assert len(CASES) >= 40
 
 
@@ -203,7 +203,7 @@ def test_debug_shows_the_traceback(world):
 
 
 def test_a_second_job_into_a_busy_run_folder_stops_at_once(world, tmp_path, capsys):
-    from pdejepa.files import run_lock
+    from pdejepa.outputs import run_lock
 
     out = tmp_path / "busy"
     with run_lock(out):

@@ -1,5 +1,6 @@
-"""Fitting a pretraining module: collapse monitoring, throughput, CSV logs, checkpoints carrying the encoder
-signature, and exact resumption of an interrupted run from its folder."""
+"""The pretraining job: the method of ``pretrain.method`` (:data:`~pdejepa.methods.METHODS`) fitted with collapse
+monitoring, throughput, CSV logs and checkpoints carrying the encoder's signature, resuming an interrupted run
+exactly from its folder (``out/last.ckpt``)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,28 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from .checkpoint import SignatureInCheckpoint, read_checkpoint
-from .config import as_plain, save_config
-from .encoders import encoder_signature
-from .experiment import Experiment
-from .train import CollapseMonitor, Throughput, ValidationDiagnostics
-from .train.trainer import data_parallel, quiet_trainer
-from .yaml_io import read_yaml
+from ..checkpoint import SignatureInCheckpoint, read_checkpoint
+from ..config import as_plain, save_config
+from ..config.yaml_io import read_yaml
+from ..encoders import encoder_signature
+from ..experiment import Experiment
+from ..methods import PretrainingModule
+from ..train import CollapseMonitor, Throughput, ValidationDiagnostics
+from ..train.trainer import data_parallel, quiet_trainer
 
+CONFIG = "config.yaml"  # the run's config, which the resume guard reads
+LAST = "last.ckpt"
 RESUME_FREE = ("epochs", "accelerator", "strategy", "devices", "num_nodes", "num_workers")  # longer or elsewhere
+
+
+def pretrain(exp: Experiment, out: Path) -> Path:
+    """Pretrain ``exp``'s method into the run folder ``out``; returns the final checkpoint (resumes from
+    ``out/last.ckpt``). Writes ``config.yaml``, ``logs/``, ``throughput.json`` and the checkpoints."""
+    exp.train_set  # the data first (simulated if missing): the seed below then draws only the module's weights
+    L.seed_everything(exp.config.pretrain.seed, workers=True, verbose=False)
+    module = exp.method.build(exp)
+    data = exp.pretraining_loader(exp.method.collate(exp, module))
+    return fit(module, data, exp, out)
 
 
 def resume_epoch(ckpt: Path) -> int:
@@ -48,8 +62,8 @@ def run_identity(cfg: dict) -> dict:
 
 def check_resumable(exp: Experiment, out: Path) -> None:
     """Refuse to resume into ``out`` a run of another config (only the run the folder holds continues)."""
-    saved = out / "config.yaml"
-    if not ((out / "last.ckpt").exists() and saved.exists()):
+    saved = out / CONFIG
+    if not ((out / LAST).exists() and saved.exists()):
         return
     stored = read_yaml(saved)
     if not isinstance(stored, dict):
@@ -63,18 +77,18 @@ def check_resumable(exp: Experiment, out: Path) -> None:
         )
 
 
-def fit(module: L.LightningModule, data: DataLoader, exp: Experiment, out: Path) -> Path:
+def fit(module: PretrainingModule, data: DataLoader, exp: Experiment, out: Path) -> Path:
     """Train ``module`` for ``pretrain.epochs`` with collapse monitoring, throughput, CSV logs and
     checkpoints in ``out`` (resuming from ``out/last.ckpt``); bf16 on GPUs, DDP through ``devices``/``num_nodes``
     (:func:`~pdejepa.train.trainer.data_parallel`: the processes train as one on the global batch).
-    With ``data.num_valid`` trajectories, each epoch logs diagnostics on them (:class:`ValidationDiagnostics`)."""
+    With a validation split, each epoch logs diagnostics on it (:class:`ValidationDiagnostics`)."""
     p = exp.config.pretrain
-    last = out / "last.ckpt"
+    last = out / LAST
     check_resumable(exp, out)
-    save_config(exp.config, out)
+    save_config(exp.config, out, CONFIG)
     checkpoints = L.pytorch.callbacks.ModelCheckpoint(dirpath=out, filename="pretrain", save_last=True)
     callbacks = [
-        CollapseMonitor(),
+        CollapseMonitor(module.embeddings, low_rank_expected=module.low_rank_expected),
         Throughput(out / "throughput.json"),
         SignatureInCheckpoint(encoder_signature(exp)),
         checkpoints,

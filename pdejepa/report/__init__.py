@@ -1,0 +1,1 @@
+"""Tables of the jobs' results in Markdown (mean +- std over seeds); the figures are in :mod:`pdejepa.figures`."""
