@@ -10,7 +10,7 @@ from pathlib import Path
 from solvers.dataset import partial_path
 from solvers.errors import OutputLockedError
 from solvers.generate import dataset_registry, generate, run_fingerprint
-from solvers.plot import open_trajectories
+from solvers.reader import open_trajectories
 from solvers.splits import split_path, split_seed
 
 from .config import DataConfig

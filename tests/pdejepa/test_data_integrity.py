@@ -15,7 +15,7 @@ from pdejepa.config import load_config
 from pdejepa.data import TrajectoryDataset
 from pdejepa.data_files import simulated_file
 from solvers.config import SimulationConfig
-from solvers.dataset import OutputLock
+from solvers.locks import OutputLock
 from solvers.generate import generate
 
 from .tiny import TINY

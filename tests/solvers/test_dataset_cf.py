@@ -12,7 +12,8 @@ import pytest
 import xarray as xr
 
 from solvers.config import SimulationConfig
-from solvers.dataset import COMPRESSIONS, compression_options, lock_path, partial_path
+from solvers.dataset import COMPRESSIONS, compression_options, partial_path
+from solvers.locks import lock_path
 
 from .conftest import load, run, small_2d, small_cfg
 

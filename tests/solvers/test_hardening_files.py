@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from pdejepa.cli import main
-from solvers.dataset import lock_path, partial_path
+from solvers.dataset import partial_path
+from solvers.locks import lock_path
 from solvers.plot import plot_dataset
 
 from .conftest import interrupted_partial, run, small_2d, small_cfg

@@ -10,7 +10,8 @@ import h5py
 import pytest
 
 from solvers.config import SimulationConfig
-from solvers.dataset import lock_path, partial_path
+from solvers.dataset import partial_path
+from solvers.locks import lock_path
 from solvers.errors import BlowUpError
 
 from .conftest import count_simulations, interrupted_partial, load, run, small_cfg
