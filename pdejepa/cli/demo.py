@@ -18,7 +18,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     import xarray as xr
 
-    from solvers.config import SimulationConfig
+    from solvers.periodic1d import SimulationConfig
     from solvers.generate import generate
     from solvers.plot import plot_spacetime
 

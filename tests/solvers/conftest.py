@@ -14,9 +14,9 @@ import pytest
 import torch
 import xarray as xr
 
-import solvers.generate as generate_module
+import solvers.periodic1d.recipe as periodic1d_recipe
 from solvers import simulate
-from solvers.config import SimulationConfig, draw_inputs
+from solvers.periodic1d import SimulationConfig, draw_inputs
 from solvers.dataset import partial_path
 from solvers.generate import generate
 from solvers.ns2d import BuoyancyConfig
@@ -41,7 +41,7 @@ def no_simulation(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("simulated despite bad input")
 
-    monkeypatch.setattr(generate_module, "simulate", forbidden)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", forbidden)
     monkeypatch.setattr(BuoyancyRecipe, "simulate", forbidden)
     return tmp_path
 
@@ -88,7 +88,7 @@ def run(cfg, num, out, **kwargs):
 
 def count_simulations(monkeypatch, hook=None) -> list[int]:
     """Count calls of the 1D simulate inside generate; ``hook(call)`` runs before each."""
-    real = generate_module.simulate
+    real = periodic1d_recipe.simulate
     calls = [0]
 
     def wrapper(*args, **kwargs):
@@ -97,7 +97,7 @@ def count_simulations(monkeypatch, hook=None) -> list[int]:
             hook(calls[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate_module, "simulate", wrapper)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", wrapper)
     return calls
 
 

@@ -7,8 +7,9 @@ import re
 import pytest
 import torch
 
-from solvers.config import SimulationConfig
-from solvers.generate import Shard
+from solvers.periodic1d import SimulationConfig
+from solvers.generate import Shard, dataset_defaults
+from solvers.ns2d import BuoyancyConfig
 
 from .conftest import run, small_cfg
 
@@ -56,6 +57,16 @@ def test_unknown_equation_or_field_is_refused():
     # KS has no viscosity parameter
     with pytest.raises(ValueError, match=r"parameters \['L', 'nu'\] must be exactly \['L'\]"):
         SimulationConfig.default("ks").updated(params={"nu": 0.1}).validate()
+
+
+def test_dataset_defaults_are_the_defaults_of_a_known_name_and_refuse_others():
+    assert dataset_defaults("burgers") == SimulationConfig.default("burgers")
+    assert dataset_defaults("ns-buoyancy") == BuoyancyConfig.default()
+    for name in ("navier_stokes", "Burgers", ""):
+        with pytest.raises(ValueError) as info:
+            dataset_defaults(name)
+        known = "['burgers', 'heat', 'kdv', 'ks', 'ns-buoyancy']"
+        assert str(info.value) == f"unknown dataset {name!r}; choose one of {known}"
 
 
 @pytest.mark.parametrize("text", ["3/2", "x", "1/0", "0/0", "-1/2", "0/2/3", "1.5/2", ""])

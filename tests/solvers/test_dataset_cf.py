@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from solvers.config import SimulationConfig
+from solvers.periodic1d import SimulationConfig
 from solvers.dataset import COMPRESSIONS, compression_options, partial_path
 from solvers.locks import lock_path
 

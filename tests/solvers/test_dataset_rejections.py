@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from solvers.config import SimulationConfig
+from solvers.periodic1d import SimulationConfig
 from solvers.dataset import partial_path
 from solvers.errors import BlowUpError, SimulationError, UnresolvedTrajectoryError
 from solvers.generate import Shard

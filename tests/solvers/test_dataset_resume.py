@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import solvers.generate as generate_module
+import solvers.periodic1d.recipe as periodic1d_recipe
 from solvers.dataset import partial_path
 
 from .conftest import load, run, small_cfg
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def interrupt_on_call(monkeypatch, n: int) -> list[int]:
     """Make the ``n``-th call of simulate (inside generate) raise KeyboardInterrupt; count calls."""
-    real = generate_module.simulate
+    real = periodic1d_recipe.simulate
     calls = [0]
 
     def wrapper(*args, **kwargs):
@@ -30,7 +30,7 @@ def interrupt_on_call(monkeypatch, n: int) -> list[int]:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate_module, "simulate", wrapper)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", wrapper)
     return calls
 
 

@@ -14,7 +14,7 @@ import torch
 import xarray as xr
 
 from pdejepa import __version__
-from solvers.config import SimulationConfig, draw_inputs
+from solvers.periodic1d import SimulationConfig, draw_inputs
 from solvers.dataset import partial_path
 from solvers.generate import Shard
 

@@ -144,7 +144,7 @@ def test_cli_refuses_wrongly_typed_yaml(no_simulation, capsys):
 
 
 def test_a_run_that_would_not_end_is_refused():
-    from solvers.config import SimulationConfig
+    from solvers.periodic1d import SimulationConfig
 
     with pytest.raises(ValueError, match=r"steps exceeds 1e\+07"):
         SimulationConfig.default("burgers").updated(t_end=1e6, dt=1e-3).validate()

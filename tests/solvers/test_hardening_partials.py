@@ -9,7 +9,7 @@ from __future__ import annotations
 import h5py
 import pytest
 
-from solvers.config import SimulationConfig
+from solvers.periodic1d import SimulationConfig
 from solvers.dataset import partial_path
 from solvers.locks import lock_path
 from solvers.errors import BlowUpError

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_ranges, check_scalar_fields, to_numbers
-from .equations import Equation, get_equation
-from .initial_conditions import INITIAL_CONDITIONS
-from .parameters import draw_per_trajectory, override, plain
-from .spectral import cutoff_index
+from ..checks import check_ranges, check_scalar_fields, to_numbers
+from ..equations import Equation, get_equation
+from ..initial_conditions import INITIAL_CONDITIONS
+from ..parameters import draw_per_trajectory, override, plain
+from ..spectral import cutoff_index
 
 
 MAX_STEPS = 10**7  # internal time steps per trajectory: more would run for days, so it is a mistake
