@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from solvers.figures import parameter_text, save_figure, variable_label
+from solvers.threads import job_workers, threads_per_worker
 
 from .checks import check_batch
 from .codes import Codes, conditioning
@@ -32,7 +33,7 @@ from .figures.filmstrips import filmstrip_figures
 from .figures.labels import read_attrs, read_coordinate
 from .figures.rollouts import rollout_error_figure, rollouts_figure
 from .files import save_state, state_bytes, state_from_bytes, write_atomic
-from .job_pool import default_workers, run_jobs, threads_per_worker
+from .job_pool import run_jobs
 from .progress import progress_bar
 from .steppers.module import TimeStepping
 from .steppers.pairs import FramePairs
@@ -177,7 +178,7 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()} if exp.is_flow else None
     diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
     jobs = [(variant, seed) for seed in t.seeds for variant in t.variants]
-    workers = min(t.workers or default_workers(len(jobs)), len(jobs))
+    workers = min(t.workers or job_workers(len(jobs)), len(jobs))
 
     def finished(index: int, result: tuple[dict, dict, bytes]) -> None:
         (variant, seed), metrics = jobs[index], result[0]
