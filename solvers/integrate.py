@@ -69,8 +69,7 @@ def simulate(
         blowup_factor: a trajectory whose ``max |u|`` exceeds this factor times
             ``max(1, max |u0|)`` counts as blown up.
         chunk: integrate at most this many rows together (rows are independent); default: the
-            whole batch. Smaller chunks bound the stage buffers' memory; for speed they did not pay
-            (chunks of 64 out of 256 on a 2-core EPYC: Burgers 6% faster, KS 16% slower).
+            whole batch. Smaller chunks bound the stage buffers' memory.
         workers: split the rows into this many contiguous blocks, integrated side by side by as many
             Python threads with one torch thread each (1: the whole batch in one block, with torch's threads
             inside each operation). Default (None), on the CPU: :func:`~solvers.threads.solver_blocks` blocks,
@@ -88,8 +87,8 @@ def simulate(
             they release the interpreter lock) or as torch operations; default: numba on the CPU unless
             ``compiled``. The two agree to round-off.
         compiled: wrap the fused step in ``torch.compile`` (on the CPU it needs a C++ compiler).
-            Off by default: on a 2-core CPU it compiled for 15-25 s and ran 1.5-2x slower, since
-            the complex arithmetic falls back to eager kernels (``benchmarks/solvers_1d.py --compiled``).
+            Off by default: the complex arithmetic falls back to eager kernels, so the compiled step does not
+            pay for its compilation (``benchmarks/solvers_1d.py --compiled`` compares the two).
     Returns:
         :class:`Trajectories`; rows that blew up are zeroed after the fact and flagged.
     """
