@@ -18,8 +18,8 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     import xarray as xr
 
-    from solvers.periodic1d import SimulationConfig
     from solvers.generate import generate
+    from solvers.periodic1d import SimulationConfig
     from solvers.plot import plot_spacetime
 
     start = time.perf_counter()

@@ -14,9 +14,9 @@ from pdejepa import data_files
 from pdejepa.config import load_config
 from pdejepa.data import TrajectoryDataset
 from pdejepa.data_files import simulated_file
-from solvers.periodic1d import SimulationConfig
-from solvers.locks import OutputLock
 from solvers.generate import generate
+from solvers.locks import OutputLock
+from solvers.periodic1d import SimulationConfig
 
 from .tiny import TINY
 

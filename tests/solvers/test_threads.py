@@ -108,7 +108,7 @@ def test_configure_threads_sets_torch_and_respects_omp(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_real_machine_choice_is_sane():
+def test_this_machine_gets_between_one_thread_and_its_affinity_cores():
     n = choose_threads(environ={})
     assert n is not None and 1 <= n <= threads.affinity_cores()
 

@@ -1,4 +1,4 @@
-"""Hardening of the solvers side: one writer per output (a lock file held while writing), checked in
+"""One writer per output (:class:`solvers.locks.OutputLock`, held on a lock file while writing), checked in
 one process, across processes, from the CLI and per shard.
 
 Every dataset here is tiny (a few trajectories on small grids), so the file runs in seconds.
@@ -16,9 +16,9 @@ import pytest
 
 from pdejepa.cli import main
 from solvers.dataset import partial_path
-from solvers.locks import OutputLock, lock_path
 from solvers.errors import OutputLockedError
 from solvers.generate import Shard
+from solvers.locks import OutputLock, lock_path
 
 from .conftest import count_simulations, interrupted_partial, load, run, small_cfg
 
