@@ -1,9 +1,9 @@
-# Two doors for a fresh machine: `make demo` (set up, run the main job) and `make test`.
+# Two doors for a fresh machine: `make quickstart` (set up, run the main job) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-all gpu-check clean
+.PHONY: setup quickstart test test-all gpu-check clean
 
 setup: $(VENV)/.installed
 
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@
 
-demo: setup
+quickstart: setup
 	$(BIN)/pdejepa quickstart --out results/quickstart
 
 test: setup

@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from benchmarks.machine_info import cpu_name
 
-from solvers.ns2d import BuoyancyConfig, SmokePlume, draw_inputs
+from solvers.ns2d import FIELDS, BuoyancyConfig, SmokePlume, draw_inputs
 from solvers.ns2d.recipe import BuoyancyRecipe
 
 
@@ -95,7 +95,7 @@ def run_phiflow(
     smoke = CenteredGrid(pm.tensor(s0, spatial("y,x")), extrapolation.BOUNDARY, x=cfg.nx, y=cfg.ny, bounds=bounds)
     velocity = StaggeredGrid(0, extrapolation.ZERO, x=cfg.nx, y=cfg.ny, bounds=bounds)
     solve = {} if cg_tol is None else {"solve": Solve("CG", cg_tol, cg_tol, max_iterations=100_000)}
-    out = {name: np.empty((steps, cfg.ny, cfg.nx)) for name in ("smoke", "vx", "vy")}
+    out = {name: np.empty((steps, cfg.ny, cfg.nx)) for name in FIELDS}
     for i in range(steps):
         smoke = advect.semi_lagrangian(smoke, velocity, cfg.dt)
         force = (smoke * (0, buoyancy)).at(velocity)
@@ -119,7 +119,7 @@ def run_ours(
     r = SmokePlume(cfg.grid, cfg.dt, device).run(
         s0.to(device), torch.as_tensor(buoyancy), torch.as_tensor(nu), frames=steps
     )
-    return {"smoke": r.smoke.cpu().numpy(), "vx": r.vx.cpu().numpy(), "vy": r.vy.cpu().numpy()}
+    return {name: getattr(r, name).cpu().numpy() for name in FIELDS}
 
 
 def statistics(cfg: BuoyancyConfig, run: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

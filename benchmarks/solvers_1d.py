@@ -90,8 +90,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.machine_info import cpu_name
 
 from solvers import SimulationConfig, draw_inputs, simulate
-from solvers.integrate import default_workers, row_blocks, substeps, torch_threads
-from solvers.threads import configure_threads
+from solvers.integrate import row_blocks, substeps
+from solvers.threads import configure_threads, solver_blocks, torch_threads
 
 # solve_ivp method, rtol, atol per equation: chosen so that the classical error is
 # comparable to pdejepa's at its default dt (see RESULTS.md); 'RK45' is stability
@@ -450,7 +450,7 @@ def bench_equation(
         runs["exponax"], compile_s = compile_exponax(mods, cfg, params, draws)
     best = interleaved(runs, args.repeats)
     ours = best["pdejepa"][0]
-    blocks = len(row_blocks(args.num, default_workers(args.num, device)))
+    blocks = len(row_blocks(args.num, solver_blocks(args.num, device)))
     layout = f"{blocks} block(s) side by side, one torch thread each" if device.type == "cpu" else str(device)
     for method in variants:
         u, seconds = best[method]

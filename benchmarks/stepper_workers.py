@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from benchmarks.machine_info import machine_lines
 from pdejepa.jobs.conditioning import Codes
 from pdejepa.config import load_config
-from pdejepa.jobs.pool import default_workers, run_jobs, threads_per_worker
+from pdejepa.jobs.pool import run_jobs
 from pdejepa.jobs.timestepping import fit_and_evaluate
+from solvers.threads import job_workers, threads_per_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def main() -> None:
     shared = shared_arguments(args.steps)
     jobs = [("none" if i % 2 == 0 else "ssl", i // 2) for i in range(args.jobs)]
     threads = torch.get_num_threads()
-    layouts = {"in turn": 1, "one per thread": default_workers(len(jobs), accelerator=False), "one per job": len(jobs)}
+    layouts = {"in turn": 1, "one per thread": job_workers(len(jobs), accelerator=False), "one per job": len(jobs)}
     best = {name: float("inf") for name in layouts}
     for _ in range(args.repeats):  # interleaved, so that a noisy neighbour hits both rows alike
         for name, workers in layouts.items():

@@ -14,16 +14,14 @@ from typing import Any
 
 import xarray as xr
 
-from solvers.generate import Shard, dataset_registry
-from solvers.generate import generate as write_dataset
-from solvers.splits import generate_splits, split_counts
+from solvers.plot import plot_dataset
 from symmetries.system_report import algebra_of
 
 from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
 from .experiment import Experiment
-from .jobs import JOBS
-from .jobs import pretrain as run_pretraining
+from .jobs import evaluation, generation
+from .jobs.pretraining import pretrain as run_pretraining
 from .outputs import run_lock
 from .report.tables import regression_table
 
@@ -40,46 +38,37 @@ def configure(config: ConfigLike = None, overrides: list[str] | tuple[str, ...] 
 
 
 def generate(
-    equation: str,
-    num: int,
-    out: str | os.PathLike,
+    equation: str | None = None,
+    num: int | None = None,
+    out: str | os.PathLike | None = None,
     *,
-    seed: int = 0,
-    device: str = "cpu",
-    batch_size: int = 256,
+    recipe: str | os.PathLike | dict | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
     shard: str | None = None,
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
     open_dataset: bool = False,
-    compression: str = "gzip",
+    compression: str | None = None,
     splits: tuple[float, float, float] | None = None,
     **settings: Any,
 ) -> Path | xr.Dataset | dict[str, Path | xr.Dataset]:
     """Simulate ``num`` trajectories of ``equation`` (``burgers``, ``ks``, ``kdv``, ``heat``, ``ns-buoyancy``) into the
-    HDF5 file ``out``; ``settings`` override the recipe's defaults (``nx=128``, ``params={"nu": [0.1, 0.2]}``).
-    ``compression``: ``none``, ``lzf``, ``gzip`` or ``gzip:LEVEL``. ``splits``: train, valid, test sizes as
-    fractions of ``num`` or counts, written to ``<out>_train`` etc. with disjoint seeds (:mod:`solvers.splits`).
-    Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset`` (with ``splits``, a dict by split)."""
-    registry = dataset_registry()
-    if equation not in registry:
-        raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(registry)}")
-    recipe = registry[equation](equation).updated(**settings).validate()
-    options = {
-        "seed": seed,
-        "device": device,
-        "batch_size": batch_size,
-        "shard": Shard.parse(shard),
-        "resume": resume,
-        "overwrite": overwrite,
-        "progress": progress,
-        "compression": compression,
-    }
-    if splits is not None:
-        paths = generate_splits(recipe, split_counts(splits, num), Path(out), **options)
-        return {split: load_dataset(p) if open_dataset else p for split, p in paths.items()}
-    path = write_dataset(recipe, num=num, out=Path(out), **options)
-    return load_dataset(path) if open_dataset else path
+    HDF5 file ``out``. The dataset's defaults < ``recipe`` (a YAML file or mapping of its settings, which may also
+    name the equation and these arguments) < ``settings`` (``nx=128``, ``params={"nu": [0.1, 0.2]}``); arguments
+    left at None take the recipe's value or :data:`~pdejepa.jobs.generation.RUN_DEFAULTS` (16 trajectories into
+    ``<equation>.h5``, seed 0, ...). ``compression``: ``none``, ``lzf``, ``gzip`` or ``gzip:LEVEL``. ``splits``:
+    train, valid, test sizes as fractions of ``num`` or counts, written to ``<out>_train`` etc. with disjoint seeds
+    (:mod:`solvers.splits`). Returns the path, or the opened :class:`xarray.Dataset` with ``open_dataset`` (with
+    ``splits``, a dict by split)."""
+    run = {"num": num, "out": out, "seed": seed, "device": device, "batch_size": batch_size}
+    run |= {"splits": splits, "compression": compression}
+    plan = generation.plan(equation, recipe, settings, run)
+    paths = generation.write(plan, shard=shard, resume=resume, overwrite=overwrite, progress=progress)
+    opened = {split: load_dataset(p) if open_dataset else p for split, p in paths.items()}
+    return opened if plan.run["splits"] is not None else opened["all"]
 
 
 def load_dataset(path: str | os.PathLike | list) -> xr.Dataset:
@@ -90,6 +79,23 @@ def load_dataset(path: str | os.PathLike | list) -> xr.Dataset:
             raise ImportError("opening several files at once needs dask: pip install 'pdejepa[data]'")
         return xr.open_mfdataset([str(p) for p in path], engine="h5netcdf")
     return xr.open_dataset(path, engine="h5netcdf")
+
+
+def plot(
+    path: str | os.PathLike,
+    samples: list[int] = (0,),
+    out: str | os.PathLike | None = None,
+    *,
+    frames: int = 8,
+    shared_scale: bool = False,
+) -> Path:
+    """Save a PNG of the trajectories ``samples`` of a dataset file (``out``: ``path`` with ``.png``): space-time
+    images of a 1D file, filmstrips of smoke and vorticity of a 2D one; ``shared_scale``: one colour scale for all."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    out = path.with_suffix(".png") if out is None else out
+    return plot_dataset(path, list(samples), out, frames=frames, shared_scale=shared_scale)
 
 
 def derive_symmetries(
@@ -118,16 +124,17 @@ def pretrain(
 def run_job(
     job: str, config: ConfigLike, ckpt: str | os.PathLike, out: str | os.PathLike, overrides, progress: bool
 ) -> list[dict]:
-    """The job ``job`` of :data:`pdejepa.jobs.JOBS` on the encoder of ``ckpt``, into the run folder ``out``."""
+    """The job ``job`` of :data:`pdejepa.jobs.EVALUATIONS` on the encoder of ``ckpt``, into the run folder ``out``."""
+    run, _ = evaluation(job)
     exp, out, ckpt = Experiment(configure(config, overrides), progress), Path(out), require_checkpoint(ckpt)
     with run_lock(out):
-        return JOBS[job].run(exp, ckpt, out)
+        return run(exp, ckpt, out)
 
 
 def summary(job: str, out: str | os.PathLike) -> str:
     """The Markdown summary a finished job ``job`` (``regress``, ``probe``, ``timestep``) wrote into ``out``:
     its table, and where its figures are."""
-    return (Path(out) / JOBS[job].summary).read_text()
+    return (Path(out) / evaluation(job)[1].SUMMARY).read_text()
 
 
 def regress(

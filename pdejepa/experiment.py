@@ -13,15 +13,14 @@ from typing import Any, Callable
 
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from solvers.ns2d import NAME as FLOW_DATASET
+from solvers.ns2d import FIELDS as FLOW_FIELDS, NAME as FLOW_DATASET
 from solvers.statistics import read_statistics
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
-from .checks import check_batch
 from .config import Config
 from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
-from .data.flow_views import FIELDS as FLOW_FIELDS
+
 from .data.sampling import EpochShuffle, RankBatches
 from .data.sources import given_file, simulated_file
 from .data.trajectories import open_h5
@@ -220,8 +219,7 @@ class Experiment:
         (:class:`~pdejepa.data.sampling.EpochShuffle`), each split over the processes of a data-parallel run
         (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` worker processes."""
         p, data = self.config.pretrain, self.train_set
-        check_batch("pretrain.batch_size", p.batch_size, len(data))
-        batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size)
+        batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size, name="pretrain.batch_size")
         if hasattr(collate_fn, "bind_batches"):  # a mask collator draws each global batch's masks
             collate_fn.bind_batches(batches, getattr(data, "ids", None))
         return DataLoader(

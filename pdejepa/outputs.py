@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from solvers.dataset import OutputLock
+from solvers.locks import OutputLock
 
 from .distributed import first_process
 

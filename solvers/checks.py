@@ -1,7 +1,8 @@
-"""Checks of recipe values shared by the 1D and 2D configurations.
+"""Checks of recipe values shared by the 1D and 2D configurations: numbers, integers, typed fields.
 
 Recipes arrive from YAML and flags, so a value may have any type; each check raises one
 ``ValueError`` naming the field, the value and what is allowed, before any simulation.
+Parameter ranges are checked with the rest of what concerns them, in :mod:`solvers.parameters`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import functools
 import math
 import typing
-from collections.abc import Mapping
 from dataclasses import fields
 from numbers import Integral, Real
 from typing import Any
@@ -67,43 +67,3 @@ def to_numbers(name: str, value: Any) -> list[float]:
     if not all(is_finite_number(v) for v in values):
         raise ValueError(f"{name}={value!r} must be a finite number or a list of finite numbers")
     return [float(v) for v in values]
-
-
-def to_range(symbol: str, value: Any) -> tuple[float, float]:
-    """``value`` (fixed) or ``(low, high)`` as a float pair; ``ValueError`` naming ``symbol`` otherwise."""
-    values = to_numbers(symbol, value)
-    if len(values) not in (1, 2):
-        raise ValueError(f"{symbol} takes one value (fixed) or two (low, high), got {values}")
-    return values[0], values[-1]
-
-
-def merge_ranges(
-    current: dict[str, tuple[float, float]], overrides: Any, owner: str | None = None
-) -> dict[str, tuple[float, float]]:
-    """``current`` with the ranges in ``overrides`` (symbol -> value or ``(low, high)``) replaced.
-
-    With ``owner``, a symbol ``current`` lacks is refused here (else ``validate`` names it).
-    """
-    if not isinstance(overrides, Mapping):
-        raise ValueError(f"params={overrides!r} must map parameter names to a value or (low, high)")
-    for symbol in overrides:
-        if owner is not None and symbol not in current:
-            raise ValueError(f"{owner} has no parameter {symbol!r}; its parameters are {sorted(current)}")
-    return {**current, **{symbol: to_range(symbol, value) for symbol, value in overrides.items()}}
-
-
-def check_ranges(owner: str, params: Any, symbols: set[str]) -> dict[str, tuple[float, float]]:
-    """``params`` as float ranges; refused unless it maps exactly ``symbols`` to finite, non-empty ``(low, high)``."""
-    if not isinstance(params, Mapping):
-        raise ValueError(f"{owner}: params={params!r} must map parameter names to a value or (low, high)")
-    if set(params) != symbols:
-        raise ValueError(f"{owner}: parameters {sorted(map(str, params))} must be exactly {sorted(symbols)}")
-    ranges = {}
-    for symbol, value in params.items():
-        try:
-            low, high = ranges[symbol] = to_range(symbol, value)
-        except ValueError as err:
-            raise ValueError(f"{owner}: {err}") from None
-        if low > high:
-            raise ValueError(f"{owner}: {symbol} range ({low}, {high}) is empty: low must not exceed high")
-    return ranges

@@ -116,12 +116,11 @@ class FusedETDRK4:
     * Only the first ``modes`` modes are updated: the dealiased spectrum is zero above them, and the
       stage buffers keep that zero tail, so the inverse FFTs need no padding.
     * Every stage writes into buffers allocated once per batch shape (``out=``, in place); a step
-      allocates only its FFTs' outputs. A fresh half-megabyte tensor per operation can cost page
-      faults, depending on the allocator's state: the allocating reference step ran 1.04-2x slower
-      on the CPU (``benchmarks/solvers_1d.py``).
+      allocates only its FFTs' outputs, since a fresh half-megabyte tensor per operation can cost page
+      faults, depending on the allocator's state.
     * On the CPU the stage updates run as three numba loops (:mod:`solvers.etdrk4_kernels`),
-      one pass over the modes per stage instead of one per operation: a step of 256 KS rows took
-      1.2 ms instead of 1.5 ms on a 2-core EPYC. Elsewhere (a GPU) they are torch operations.
+      one pass over the modes per stage instead of one per operation. Elsewhere (a GPU) they are
+      torch operations.
 
     Args:
         c: coefficients of :func:`etdrk4_coefficients`, each ``(batch or 1, nk)``.

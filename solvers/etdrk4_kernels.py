@@ -9,9 +9,8 @@ Shapes: spectra ``v, a, b, c`` and nonlinear terms ``nv, na, nb, nc`` are ``(bat
 first ``m`` columns are read or written, ``m`` the coefficients' width; coefficients ``E, E2, Q, f1, f2,
 f3`` are ``(batch or 1, m)`` (one row shared by every row of the batch). All are complex128 or all
 complex64. The loops release the interpreter lock (``nogil``), so blocks of rows can run them side by side
-in Python threads. The first call in a fresh environment compiles for about 2.5 s (complex64: 1.4 s more,
-on a 2-core EPYC); the machine code is then cached next to this module (or in numba's user cache, or
-``NUMBA_CACHE_DIR``), and later processes load it in under a second.
+in Python threads. The first call in a fresh environment compiles them; the machine code is then cached
+next to this module (or in numba's user cache, or ``NUMBA_CACHE_DIR``), and later processes load it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-MAX_UNIT_LENGTH = 20  # a longer "units" attribute is a description (older files), not a unit to compute with
+MAX_UNIT_LENGTH = 20  # a longer "units" attribute is a description, not a unit to compute with
 
 
 def pyplot() -> ModuleType:

@@ -2,9 +2,9 @@
 
 The batch loop (:func:`generate`) serves every family of datasets through the small
 :class:`DatasetRecipe` protocol. One registry, :data:`FAMILIES`, ties each configuration class
-to its recipe and dataset names: the 1D periodic equations (:class:`SimulationConfig`,
-:class:`Periodic1DRecipe`) and the 2D smoke-buoyancy flows (:class:`~solvers.ns2d.BuoyancyConfig`,
-:class:`~solvers.ns2d.recipe.BuoyancyRecipe`).
+to its recipe and dataset names: the 1D periodic equations (:mod:`solvers.periodic1d`) and the
+2D smoke-buoyancy flows (:mod:`solvers.ns2d`). :func:`dataset_defaults` gives a dataset's default
+configuration by name; :func:`run_fingerprint` identifies a run's file; :class:`Shard` is a slice of a run.
 """
 
 from __future__ import annotations
@@ -23,17 +23,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import cf
 from .checks import is_int
-from .config import SimulationConfig, draw_inputs
 from .dataset import TrajectoryWriter, finished_run, to_json
 from .equations import EQUATIONS
-from .errors import BlowUpError, UnresolvedTrajectoryError
-from .integrate import simulate
-from .ns2d.config import NAME as BUOYANCY, BuoyancyConfig
+from .ns2d import NAME as BUOYANCY, BuoyancyConfig
 from .ns2d.recipe import BuoyancyRecipe
-
-SOLVER = "Fourier pseudo-spectral, 2/3 dealiasing, ETDRK4 (Kassam & Trefethen contour coefficients), float64"
+from .periodic1d import Periodic1DRecipe, SimulationConfig
 
 DatasetConfig = SimulationConfig | BuoyancyConfig
 """A configuration that :func:`generate` writes: one of a registered family (:data:`FAMILIES`)."""
@@ -119,24 +114,6 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def check_batch(cfg: SimulationConfig, indices: np.ndarray, tail: np.ndarray, finite: np.ndarray) -> None:
-    """Refuse a batch holding a blown-up or unresolved trajectory, naming each by index."""
-    bad = indices[~finite]
-    if len(bad):
-        raise BlowUpError(
-            f"{cfg.equation}: trajectories {bad.tolist()[:20]} went non-finite or blew up with dt={cfg.dt}, "
-            f"nx={cfg.nx}; reduce dt or the initial amplitude. Nothing of this batch was written."
-        )
-    coarse = finite & (tail > cfg.tail_tol)
-    if coarse.any():
-        listing = ", ".join(f"{i} (tail {t:.1e})" for i, t in zip(indices[coarse][:20], tail[coarse][:20]))
-        raise UnresolvedTrajectoryError(
-            f"{cfg.equation}: trajectories not resolved on nx={cfg.nx}: {listing}; allowed spectral tail "
-            f"<= tail_tol={cfg.tail_tol:.0e}. Use a finer grid (--nx), a narrower parameter range or a smaller "
-            "amplitude. Nothing of this batch was written."
-        )
-
-
 class DatasetRecipe(Protocol):
     """What the batch loop of :func:`generate` needs from a family of datasets.
 
@@ -176,73 +153,6 @@ class DatasetRecipe(Protocol):
         ...
 
 
-class Periodic1DRecipe:
-    """The 1D periodic equations of :mod:`solvers.equations` as a :class:`DatasetRecipe`."""
-
-    fields = {"u": ("time", "x")}
-
-    def __init__(self, cfg: SimulationConfig) -> None:
-        self.cfg = cfg.validate()
-        self.name = cfg.eq.name
-        self.per_sample = (*cfg.params, "spectral_tail")
-
-    def config(self) -> dict[str, Any]:
-        return self.cfg.to_dict()
-
-    def coords(self) -> dict[str, np.ndarray]:
-        cfg = self.cfg
-        L = cfg.params["L"]
-        return {"time": cfg.output_times(), "x": np.arange(cfg.nx) / cfg.nx * (L[0] if L[0] == L[1] else 1.0)}
-
-    def coord_attrs(self) -> dict[str, dict[str, str]]:
-        L = self.cfg.params["L"]
-        where = (
-            "nondimensional position in the periodic domain [0, L)"
-            if L[0] == L[1]
-            else "position as a fraction of each trajectory's domain length L (x / L)"
-        )
-        return {
-            "time": cf.time_coordinate(f"frames of {self.cfg.eq.formula}"),
-            "x": cf.quantity("x", where, axis="X"),
-            "sample": cf.SAMPLE,
-        }
-
-    def variable_attrs(self) -> dict[str, dict[str, str]]:
-        eq = self.cfg.eq
-        return {
-            "u": cf.quantity("u", f"nondimensional solution of {eq.formula}"),
-            "spectral_tail": cf.quantity(
-                "spectral tail",
-                "largest Fourier amplitude in the top 20% of retained modes over the largest non-mean amplitude, "
-                "maximum over the stored frames (a resolution check: at most tail_tol)",
-            ),
-            **cf.parameter_attrs(eq.parameters, self.cfg.params),
-        }
-
-    def attrs(self) -> dict[str, Any]:
-        cfg = self.cfg
-        return {
-            "equation": cfg.eq.name,
-            "equation_string": cfg.eq.formula,
-            "solver": SOLVER,
-            "dt": cfg.dt,
-            "nx": cfg.nx,
-            "t_burn": cfg.t_burn,
-            "initial_condition": cfg.ic,
-            "parameter_ranges": to_json({k: list(v) for k, v in cfg.params.items()}),
-        }
-
-    def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
-        cfg = self.cfg
-        params, draws = draw_inputs(cfg, seed, indices)
-        u0 = cfg.initial_condition().build(torch.as_tensor(draws, device=device), cfg.nx)
-        t = torch.as_tensor(cfg.output_times(), dtype=torch.float64)
-        result = simulate(cfg.eq, u0, {k: torch.as_tensor(v, device=device) for k, v in params.items()}, t, cfg.dt)
-        tail, finite = result.tail.cpu().numpy(), result.finite.cpu().numpy()
-        check_batch(cfg, indices, tail, finite)
-        return {"u": result.u.to(torch.float32).cpu().numpy(), "spectral_tail": tail, **params}
-
-
 def _check_run_settings(num: int, batch_size: int, seed: int) -> None:
     for name, value, least in (("num", num, 1), ("batch_size", batch_size, 1), ("seed", seed, 0)):
         if not (is_int(value) and value >= least):
@@ -280,6 +190,14 @@ def dataset_registry() -> dict[str, Callable[[str], DatasetConfig]]:
     return {name: family.config.default for family in FAMILIES for name in family.names}
 
 
+def dataset_defaults(name: str) -> DatasetConfig:
+    """The default configuration of dataset ``name``; ``ValueError`` naming the known datasets for any other name."""
+    registry = dataset_registry()
+    if name not in registry:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(registry)}")
+    return registry[name](name)
+
+
 def package_version() -> str:
     """The installed ``pdejepa`` distribution's version, stored in every file (``0.0.0+unknown`` if not installed)."""
     try:
@@ -290,8 +208,12 @@ def package_version() -> str:
 
 def run_fingerprint(cfg: DatasetConfig, num: int, seed: int, shard: Shard = Shard()) -> str:
     """What identifies a run's file (stored as its ``fingerprint``): recipe, seed, count and shard."""
+    return _fingerprint(recipe_of(cfg).config(), num, seed, shard)
+
+
+def _fingerprint(config: dict[str, Any], num: int, seed: int, shard: Shard) -> str:
     shard_key = [shard.index, shard.count]
-    return to_json({"config": recipe_of(cfg).config(), "seed": int(seed), "num": int(num), "shard": shard_key})
+    return to_json({"config": config, "seed": int(seed), "num": int(num), "shard": shard_key})
 
 
 def generate(
@@ -311,7 +233,7 @@ def generate(
     """Simulate trajectories ``shard.indices(num)`` and write them to ``out`` (or its shard file).
 
     ``cfg`` is the configuration of a family in :data:`FAMILIES`: a 1D
-    :class:`~solvers.config.SimulationConfig` or a :class:`~solvers.ns2d.BuoyancyConfig`.
+    :class:`~solvers.periodic1d.SimulationConfig` or a :class:`~solvers.ns2d.BuoyancyConfig`.
     Trajectory ``i`` depends only on ``(cfg, seed, i)``: batch size, shard split and device
     change nothing but round-off (float64 on every device). ``compression``: of the fields' chunks
     (:data:`~solvers.dataset.COMPRESSIONS`, ``gzip:LEVEL`` for a level); ``split``: the file's
@@ -338,7 +260,7 @@ def generate(
         "version": package_version(),
         "complete": 0,
     }
-    path, fingerprint = shard.path(Path(out)), run_fingerprint(cfg, num, seed, shard)
+    path, fingerprint = shard.path(Path(out)), _fingerprint(config, num, seed, shard)
     if resume and not overwrite and finished_run(path, fingerprint):
         # e.g. the shard of a torchrun rank that finished before another rank was killed
         if progress:

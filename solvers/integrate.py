@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,11 +15,10 @@ from .checks import is_int
 from .equations import Equation
 from .etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients, etdrk4_step
 from .spectral import cutoff_index, dealias_mask, tail_ratio, wavenumbers
+from .threads import solver_blocks, torch_threads
 
 Step = Callable[[torch.Tensor], torch.Tensor]
 PRECISIONS = {torch.float64: torch.complex128, torch.float32: torch.complex64}
-# the fewest rows per block for which integrating blocks side by side paid on the CPU (see simulate's workers)
-BLOCK_ROWS = 128
 
 
 @dataclass
@@ -71,26 +69,26 @@ def simulate(
         blowup_factor: a trajectory whose ``max |u|`` exceeds this factor times
             ``max(1, max |u0|)`` counts as blown up.
         chunk: integrate at most this many rows together (rows are independent); default: the
-            whole batch. Smaller chunks bound the stage buffers' memory; for speed they did not pay
-            (chunks of 64 out of 256 on a 2-core EPYC: Burgers 6% faster, KS 16% slower).
+            whole batch. Smaller chunks bound the stage buffers' memory.
         workers: split the rows into this many contiguous blocks, integrated side by side by as many
             Python threads with one torch thread each (1: the whole batch in one block, with torch's threads
-            inside each operation). Default (None), on the CPU: :func:`default_workers` blocks, one per torch
-            thread where each gets :data:`BLOCK_ROWS` rows, fewer for smaller batches, each with one torch
-            thread. Every row is then computed single-threaded, so results are bitwise the same for any batch
-            size and thread count (torch's FFTs of up to 64 points give other last bits with several threads).
-            Blocks keep the cores busy where torch's own threads do not at these sizes, but lose to the
-            interpreter lock on small blocks (figures in ``benchmarks/RESULTS.md``). torch's thread count is
-            per thread: the caller's is restored, and only a thread that first uses torch while blocks run
-            would start with one. A compiled step runs in one block, with torch's threads.
+            inside each operation). Default (None), on the CPU: :func:`~solvers.threads.solver_blocks` blocks,
+            one per torch thread where each gets :data:`~solvers.threads.BLOCK_ROWS` rows, fewer for smaller
+            batches, each with one torch thread. Every row is then computed single-threaded, so results are
+            bitwise the same for any batch size and thread count (torch's FFTs of up to 64 points give other
+            last bits with several threads). Blocks keep the cores busy where torch's own threads do not at
+            these sizes, but lose to the interpreter lock on small blocks (figures in
+            ``benchmarks/RESULTS.md``). torch's thread count is per thread: the caller's is restored, and only
+            a thread that first uses torch while blocks run would start with one. A compiled step runs in one
+            block, with torch's threads.
         fused: step with :class:`~solvers.etdrk4.FusedETDRK4` (default) rather than the reference
             :func:`~solvers.etdrk4.etdrk4_step`; the two agree to round-off.
         numba: the fused step's stage updates as numba loops (:mod:`solvers.etdrk4_kernels`; CPU only;
             they release the interpreter lock) or as torch operations; default: numba on the CPU unless
             ``compiled``. The two agree to round-off.
         compiled: wrap the fused step in ``torch.compile`` (on the CPU it needs a C++ compiler).
-            Off by default: on a 2-core CPU it compiled for 15-25 s and ran 1.5-2x slower, since
-            the complex arithmetic falls back to eager kernels (``benchmarks/solvers_1d.py --compiled``).
+            Off by default: the complex arithmetic falls back to eager kernels, so the compiled step does not
+            pay for its compilation (``benchmarks/solvers_1d.py --compiled`` compares the two).
     Returns:
         :class:`Trajectories`; rows that blew up are zeroed after the fact and flagged.
     """
@@ -101,9 +99,9 @@ def simulate(
     if not (is_int(chunk) and chunk >= 1):
         raise ValueError(f"chunk={chunk!r} must be a positive integer or None (the whole batch)")
     one_thread = workers is None and u0.device.type == "cpu" and not compiled  # the default's blocks
-    workers = (1 if compiled else default_workers(batch, u0.device)) if workers is None else workers
+    workers = (1 if compiled else solver_blocks(batch, u0.device)) if workers is None else workers
     if not (is_int(workers) and workers >= 1):
-        raise ValueError(f"workers={workers!r} must be a positive integer or None (default_workers)")
+        raise ValueError(f"workers={workers!r} must be a positive integer or None (solver_blocks)")
     if compiled and workers > 1:
         raise ValueError(f"workers={workers} with compiled=True: a compiled step runs in one worker")
     if compiled and numba:
@@ -168,30 +166,12 @@ def run_blocks(work: Callable[[slice, threading.Event], None], blocks: list[slic
             raise
 
 
-def default_workers(batch: int, device: torch.device) -> int:
-    """Blocks of rows :func:`simulate` integrates side by side by default: on the CPU one per torch thread,
-    but no more than leave each :data:`BLOCK_ROWS` rows (at least one block); on a GPU one (a single stream
-    is already parallel)."""
-    return max(1, min(torch.get_num_threads(), batch // BLOCK_ROWS)) if device.type == "cpu" else 1
-
-
 def row_blocks(batch: int, workers: int) -> list[slice]:
     """``batch`` rows cut into ``min(workers, batch)`` contiguous blocks whose sizes differ by at most one
     (one empty block for no rows)."""
     n = max(1, min(workers, batch))
     bounds = [batch * i // n for i in range(n + 1)]
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """torch's intra-op thread count set to ``count`` for the block, then restored."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _integrate(

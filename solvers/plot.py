@@ -4,21 +4,18 @@
 ``vx``, ``vy`` ``(sample, time, y, x)``): a filmstrip per sample, smoke and vorticity over time.
 Axes are the file's coordinates and labels come from its CF attributes (``long_name [units]``,
 else the variable's name). ``*_figure`` build a matplotlib Figure from an open dataset;
-``plot_*`` read a file, build and save.
+``plot_*`` read a file (through :mod:`solvers.reader`), build and save.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .dataset import one_line
 from .figures import (
     cell_extent,
     is_unit,
@@ -30,83 +27,10 @@ from .figures import (
     variable_label,
     wrapped,
 )
+from .reader import LAYOUTS, check_samples, open_trajectories, read_samples
 
-# the variables each kind of trajectory file must hold, with their dims
-LAYOUTS = {
-    "1D": {"u": ("sample", "time", "x")},
-    "2D": {name: ("sample", "time", "y", "x") for name in ("smoke", "vx", "vy")},
-}
 # per-sample variables that describe the run rather than the physics: left out of panel titles
 DIAGNOSTICS = ("spectral_tail", "cfl_max", "smoke_mass_change")
-
-
-def check_samples(ds: xr.Dataset, samples: list[int], path: str | os.PathLike) -> None:
-    """Refuse sample positions outside the file, naming them."""
-    n = ds.sizes["sample"]
-    bad = [s for s in samples if not 0 <= s < n]
-    if bad:
-        raise ValueError(f"sample(s) {bad} out of range: {path} holds samples 0..{n - 1}")
-
-
-def layout_of(ds: xr.Dataset, path: str | os.PathLike) -> str:
-    """The key of :data:`LAYOUTS` that ``ds`` matches; ``ValueError`` naming ``path`` if none does."""
-    for kind, variables in LAYOUTS.items():
-        if all(name in ds.data_vars and ds[name].dims == dims for name, dims in variables.items()):
-            return kind
-    found = ", ".join(f"{name} {ds[name].dims}" for name in ds.data_vars) or "no variables"
-    expected = " or ".join(", ".join(f"{n} {d}" for n, d in v.items()) for v in LAYOUTS.values())
-    raise ValueError(f"{path} is not a trajectory file: expected {expected}; it holds {found}")
-
-
-@contextlib.contextmanager
-def open_trajectories(path: str | os.PathLike, layout: str | None = None) -> Iterator[tuple[xr.Dataset, str]]:
-    """Open a finished trajectory file as ``(dataset, its layout)``.
-
-    Refuses, with one line naming the file, one that is not HDF5 (or truncated), holds
-    another layout than ``layout`` (if given) or none of :data:`LAYOUTS`, or is marked
-    unfinished (``complete`` = 0: its unwritten samples are NaN).
-    """
-    try:
-        ds = xr.open_dataset(path, engine="h5netcdf", phony_dims="access")
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{path} is not a readable HDF5 file ({one_line(err)})") from None
-    with ds:
-        kind = layout_of(ds, path)
-        if layout is not None and kind != layout:
-            raise ValueError(f"{path} holds {kind} trajectories, not {layout}: {', '.join(LAYOUTS[kind])}")
-        complete = ds.attrs.get("complete")
-        if complete is not None and complete != 1:
-            raise ValueError(
-                f"{path} is an unfinished dataset (complete={complete}): a run still writes it or was interrupted; "
-                "finish it with pdejepa generate --resume"
-            )
-        yield ds, kind
-
-
-def read_samples(ds: xr.Dataset, names: tuple[str, ...], samples: list[int], path: str | os.PathLike) -> list[dict]:
-    """``names`` of each sample position, refused unless readable and finite (a NaN would draw as a blank cell)."""
-    rows = []
-    for s in samples:
-        row = {}
-        for name in names:
-            try:
-                values = ds[name].isel(sample=s).values
-            except OSError as err:  # how h5py reports a chunk cut off or damaged
-                raise ValueError(
-                    f"{path}: cannot read {name} of sample {s} ({one_line(err)}); is it truncated?"
-                ) from None
-            bad = np.argwhere(~np.isfinite(values))
-            if len(bad):
-                where = ", ".join(f"{d}={int(i)}" for d, i in zip(ds[name].dims[1:], bad[0]))
-                raise ValueError(
-                    f"{path}: {name} of sample {s} holds {len(bad)} non-finite value(s) (NaN or inf), "
-                    f"the first at {where}"
-                )
-            row[name] = values
-        rows.append(row)
-    return rows
 
 
 def label_of(ds: xr.Dataset, name: str) -> str:

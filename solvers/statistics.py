@@ -12,7 +12,7 @@ with the pairwise update of Chan, Golub and LeVeque (1979), so neither the order
 batches changes the result beyond round-off, and no sum of squares cancels catastrophically.
 
 :func:`read_statistics` gives them back from an open file (xarray, h5netcdf or h5py) or a path;
-:func:`compute_statistics` streams through a file that has none (files written before they existed);
+:func:`compute_statistics` streams through the rows of an open file (for the writer: those a resumed file holds);
 :func:`combine_statistics` pools the statistics of shards or splits.
 """
 
@@ -128,7 +128,7 @@ def statistics_attrs(stats: Statistics) -> dict[str, dict[str, float]]:
 
 def read_statistics(ds: Any) -> Statistics:
     """The stored statistics of every field that has them, from an ``xarray.Dataset``, an open h5py or
-    h5netcdf file, or a path; ``{}`` for a file written before statistics were stored."""
+    h5netcdf file, or a path; a variable without all four attributes is left out."""
     if isinstance(ds, (str, os.PathLike)):
         with h5py.File(ds, "r") as f:
             return read_statistics(f)

@@ -1,12 +1,16 @@
-"""How many torch threads a CPU job should use: the cores this process may actually run on.
+"""The thread policy: how many torch threads a process uses, and how many blocks or workers share them.
 
-torch starts one OpenMP thread per CPU it believes it has. A process restricted by CPU
-affinity (``taskset``, a batch scheduler's allocation) or by a cgroup CPU quota (``docker
---cpus``, a systemd slice) then runs more threads than cores, and every parallel region waits
-for the thread the kernel has not scheduled: the same job can run many times slower (see
-``benchmarks/threads.py``). :func:`choose_threads` counts the usable cores:
-``min(len(sched_getaffinity), floor(quota / period))``, at least 1, and leaves the choice to
-the user when ``OMP_NUM_THREADS`` is set.
+- :func:`configure_threads` (:func:`choose_threads`): the cores this process may actually run on. torch
+  starts one OpenMP thread per CPU it believes it has. A process restricted by CPU affinity (``taskset``,
+  a batch scheduler's allocation) or by a cgroup CPU quota (``docker --cpus``, a systemd slice) then runs
+  more threads than cores, and every parallel region waits for the thread the kernel has not scheduled:
+  the same job can run many times slower (see ``benchmarks/threads.py``). So the count is
+  ``min(len(sched_getaffinity), floor(quota / period))``, at least 1, and the user's when
+  ``OMP_NUM_THREADS`` is set.
+- :func:`solver_blocks`: how many blocks of rows :func:`solvers.simulate` integrates side by side.
+- :func:`job_workers` and :func:`threads_per_worker`: how many processes run independent jobs side by
+  side, and the torch threads each gets.
+- :func:`torch_threads`: torch's thread count set for a block of code, then restored.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -22,6 +27,8 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 PROC_CGROUP = Path("/proc/self/cgroup")
 # cgroup v1 mounts the cpu controller under one of these names
 V1_CPU_DIRS = ("cpu", "cpu,cpuacct", "cpuacct,cpu")
+# the fewest rows per block for which integrating blocks side by side pays on the CPU (see solver_blocks)
+BLOCK_ROWS = 128
 
 
 def affinity_cores() -> int:
@@ -122,3 +129,35 @@ def configure_threads(environ: Mapping[str, str] | None = None) -> int:
     if threads is not None and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
     return torch.get_num_threads()
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's intra-op thread count set to ``count`` for the block, then restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def solver_blocks(batch: int, device: torch.device) -> int:
+    """Blocks of rows :func:`solvers.simulate` integrates side by side by default: on the CPU one per torch
+    thread, but no more than leave each :data:`BLOCK_ROWS` rows (at least one block); on a GPU one (a single
+    stream is already parallel)."""
+    return max(1, min(torch.get_num_threads(), batch // BLOCK_ROWS)) if device.type == "cpu" else 1
+
+
+def job_workers(jobs: int, accelerator: bool | None = None) -> int:
+    """Processes that run ``jobs`` independent jobs side by side: one per torch thread on the CPU, at most one
+    per job; one where an accelerator (CUDA, MPS) is used, which that worker holds (``None``: one is used where
+    one is available, as Lightning's ``auto``)."""
+    if accelerator is None:
+        accelerator = torch.cuda.is_available() or torch.backends.mps.is_available()
+    return 1 if accelerator else max(1, min(jobs, torch.get_num_threads()))
+
+
+def threads_per_worker(workers: int) -> int:
+    """The torch threads each of ``workers`` processes gets: this process's share, at least one."""
+    return max(1, torch.get_num_threads() // workers)

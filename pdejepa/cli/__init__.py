@@ -8,7 +8,7 @@ import sys
 from solvers.threads import configure_threads
 
 from .. import __version__
-from .demo import add_demo
+from .example_data import add_example_data
 from .exchange import add_exchange
 from .generate import add_generate
 from .learn import add_learning
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pdejepa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_demo, add_generate, add_exchange, add_plot, add_symmetries, add_learning):
+    for add in (add_example_data, add_generate, add_exchange, add_plot, add_symmetries, add_learning):
         add(sub)
     return parser
 

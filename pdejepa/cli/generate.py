@@ -1,9 +1,8 @@
 """``pdejepa generate``: simulate a dataset into an xarray-readable HDF5 file.
 
-Datasets come from a registry (:func:`solvers.generate.dataset_registry`): each name maps to its
-configuration's ``default(name)``, a 1D :class:`solvers.config.SimulationConfig` or the 2D
-:class:`solvers.ns2d.BuoyancyConfig`. Every family reads the flags it knows; a flag that
-names a field another family has is refused with the list of allowed fields.
+Argument parsing only: the settings go to :func:`pdejepa.api.generate`, which merges the dataset's defaults <
+``--config`` < the flags. Every family reads the flags it knows; a flag that names a field another family has is
+refused with the list of allowed fields.
 """
 
 from __future__ import annotations
@@ -11,9 +10,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 # (flag, config field, type, help); parameter ranges are handled separately
 SIMULATION_FLAGS = (
@@ -42,16 +38,6 @@ SIMULATION_FLAGS = (
     ("--max-cfl", "max_cfl", float, "2D: cells per step beyond which a trajectory counts as blown up"),
     ("--splitting", "splitting", str, "2D: order of force and diffusion in a step: pdearena (default) or balanced"),
 )
-RUN_KEYS = ("num", "out", "seed", "device", "batch_size", "splits", "compression")
-RUN_DEFAULTS = {
-    "num": 16,
-    "out": None,
-    "seed": 0,
-    "device": "cpu",
-    "batch_size": 256,
-    "splits": None,
-    "compression": "gzip",
-}
 
 
 def parameter_symbols() -> list[str]:
@@ -65,6 +51,7 @@ def parameter_symbols() -> list[str]:
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
+    from pdejepa.jobs.generation import RUN_DEFAULTS
     from solvers.generate import dataset_registry
 
     datasets = dataset_registry()
@@ -76,11 +63,11 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("equation", nargs="?", choices=sorted(datasets), help="dataset (or 'equation:' in --config)")
     p.add_argument("--config", type=Path, help="YAML recipe; flags override its fields")
-    p.add_argument("--num", type=int, help="number of trajectories (default 16)")
-    p.add_argument("--out", type=Path, help="output file (.h5)")
-    p.add_argument("--seed", type=int, help="trajectory i is determined by (seed, i); default 0")
-    p.add_argument("--device", help="cpu, cuda or cuda:N (default cpu)")
-    p.add_argument("--batch-size", type=int, help="trajectories per batch (default 256)")
+    p.add_argument("--num", type=int, help=f"number of trajectories (default {RUN_DEFAULTS['num']})")
+    p.add_argument("--out", type=Path, help="output file (.h5); default EQUATION.h5")
+    p.add_argument("--seed", type=int, help=f"trajectory i is determined by (seed, i); default {RUN_DEFAULTS['seed']}")
+    p.add_argument("--device", help=f"cpu, cuda or cuda:N (default {RUN_DEFAULTS['device']})")
+    p.add_argument("--batch-size", type=int, help=f"trajectories per batch (default {RUN_DEFAULTS['batch_size']})")
     p.add_argument("--shard", help="i/n: write shard i of n (default: RANK/WORLD_SIZE under torchrun)")
     p.add_argument(
         "--splits",
@@ -90,7 +77,8 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
         help="write <out>_train, _valid and _test with disjoint seeds: fractions of --num (0.8 0.1 0.1) or counts",
     )
     p.add_argument(
-        "--compression", help="chunk compression of the fields: none, lzf, gzip (default) or gzip:LEVEL (1-9)"
+        "--compression",
+        help=f"chunk compression: none, lzf, gzip or gzip:LEVEL (1-9); default {RUN_DEFAULTS['compression']}",
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (a finished file is kept)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
@@ -110,70 +98,36 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_generate, symbols=symbols)
 
 
-def load_recipe(args: argparse.Namespace) -> tuple[Any, dict]:
-    """Merge defaults < YAML < flags into a validated dataset config and the run settings."""
-    recipe = yaml.safe_load(args.config.read_text()) if args.config else {}
-    if not isinstance(recipe, dict):
-        raise ValueError(f"{args.config}: expected a mapping of settings, got {type(recipe).__name__}")
-    recipe = dict(recipe)
-    equation = args.equation or recipe.get("equation")
-    if equation is None:
-        raise ValueError("name the equation (e.g. 'pdejepa generate burgers') or set 'equation:' in --config")
-    from solvers.generate import dataset_registry
-
-    datasets = dataset_registry()
-    if equation not in datasets:
-        raise ValueError(f"unknown equation {equation!r}; choose one of {sorted(datasets)}")
-    recipe.pop("equation", None)
-    run = dict(RUN_DEFAULTS)
-    given = {k: recipe.pop(k) for k in RUN_KEYS if k in recipe}
-    given.update({k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None})
-    run.update(given)
-    run["num_given"] = "num" in given  # with --splits counts, a --num must agree with them
-    params = recipe.pop("params", {}) or {}
-    if not isinstance(params, dict):
-        raise ValueError(f"params must be a mapping of parameter ranges such as {{nu: [0.05, 0.5]}}, got {params!r}")
-    params = dict(params)
-    for symbol in args.symbols:
-        value = getattr(args, symbol)
-        if value is not None:
-            params[symbol] = value
-    overrides = {field: getattr(args, field) for _, field, _, _ in SIMULATION_FLAGS}
-    overrides["times"] = args.times
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    cfg = datasets[equation](equation).updated(**recipe)
-    unknown = set(params) - set(cfg.params)
-    if unknown:
-        raise ValueError(f"{equation} has no parameter(s) {sorted(unknown)}; its parameters are {sorted(cfg.params)}")
-    cfg = cfg.updated(params=params, **overrides)
-    if run["out"] is None:
-        run["out"] = Path(f"{equation}.h5")
-    return cfg.validate(), run
-
-
 def run_generate(args: argparse.Namespace) -> int:
-    from solvers.generate import Shard, generate
-    from solvers.splits import are_fractions, generate_splits, split_counts
+    from pdejepa.api import generate, load_dataset
 
-    cfg, run = load_recipe(args)
+    settings = {field: getattr(args, field) for _, field, _, _ in SIMULATION_FLAGS}
+    settings["times"] = args.times
+    params = {symbol: getattr(args, symbol) for symbol in args.symbols if getattr(args, symbol) is not None}
+    settings = {k: v for k, v in settings.items() if v is not None} | ({"params": params} if params else {})
     start = time.perf_counter()
-    options = {
-        "seed": run["seed"],
-        "device": run["device"],
-        "batch_size": run["batch_size"],
-        "shard": Shard.parse(args.shard),
-        "resume": args.resume,
-        "overwrite": args.overwrite,
-        "progress": not args.no_progress,
-        "compression": run["compression"],
-    }
-    if run["splits"] is not None:
-        total = run["num"] if run["num_given"] or are_fractions(run["splits"]) else None  # counts set the total
-        counts = split_counts(run["splits"], total)
-        paths = generate_splits(cfg, counts, run["out"], **options)
-        listing = ", ".join(f"{split} {counts[split]} in {path}" for split, path in paths.items())
-        print(f"wrote {listing} ({time.perf_counter() - start:.1f} s)")
-        return 0
-    path = generate(cfg, num=run["num"], out=run["out"], **options)
-    print(f"wrote {path} ({run['num']} trajectories in total, {time.perf_counter() - start:.1f} s)")
+    written = generate(
+        args.equation,
+        args.num,
+        args.out,
+        recipe=args.config,
+        seed=args.seed,
+        device=args.device,
+        batch_size=args.batch_size,
+        shard=args.shard,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        compression=args.compression,
+        splits=args.splits,
+        **settings,
+    )
+    elapsed = time.perf_counter() - start
+    paths = written if isinstance(written, dict) else {"file": written}
+    listing = []
+    for split, path in paths.items():
+        with load_dataset(path) as ds:
+            count = f"{ds.sizes['sample']} trajectories"
+        listing.append(f"{path} ({count})" if split == "file" else f"{split} {count.split()[0]} in {path}")
+    print(f"wrote {', '.join(listing)} ({elapsed:.1f} s)")
     return 0

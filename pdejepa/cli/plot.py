@@ -25,11 +25,8 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    from solvers.plot import plot_dataset
+    from pdejepa.api import plot
 
-    if not args.file.exists():
-        raise FileNotFoundError(f"{args.file} does not exist")
-    out = args.out or args.file.with_suffix(".png")
-    out = plot_dataset(args.file, args.sample, out, frames=args.frames, shared_scale=args.shared_scale)
+    out = plot(args.file, args.sample, args.out, frames=args.frames, shared_scale=args.shared_scale)
     print(f"saved {out}")
     return 0

@@ -3,7 +3,9 @@ images and videos."""
 
 from __future__ import annotations
 
-from .flow_views import FIELDS as FLOW_FIELDS, FlowViewMaker
+from solvers.ns2d import FIELDS as FLOW_FIELDS
+
+from .flow_views import FlowViewMaker
 from .procedural import MovingObjectsVideos, ShapesImages, save_gallery
 from .trajectories import TrajectoryDataset, collate
 from .views import ViewMaker

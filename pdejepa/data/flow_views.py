@@ -13,12 +13,11 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from solvers.ns2d import FIELDS  # the order of the fields in a batch's ``u`` (batch, time, field, y, x)
 from symmetries.flow import FlowAugmentation, FlowTrajectories
 from symmetries.randomness import per_sample
 
 from .views import WINDOW_STREAM, window_starts
-
-FIELDS = ("smoke", "vx", "vy")  # the order of the fields in a batch's ``u`` (batch, time, field, y, x)
 
 
 @dataclass

@@ -44,12 +44,24 @@ class RankBatches(Sampler[list[int]]):
     The global batches are the same for any number of processes, each sample is in at most one of them per
     epoch (all but the ``len(data) % batch_size`` of the dropped tail), and every process gets as many
     batches. ``rank`` and ``world`` default to the process group's, read when iterating (the loader is built
-    before it exists); ``batch_size`` must be a multiple of ``world``.
+    before it exists); ``batch_size`` must be a multiple of ``world`` and at most the sampler's length (``name``:
+    what errors call it).
     """
 
-    def __init__(self, sampler: Sampler[int], batch_size: int, rank: int | None = None, world: int | None = None):
+    def __init__(
+        self,
+        sampler: Sampler[int],
+        batch_size: int,
+        rank: int | None = None,
+        world: int | None = None,
+        name: str = "batch_size",
+    ):
         self.sampler = sampler
-        self.batch_size = check_count("batch_size", batch_size)
+        self.batch_size = check_count(name, batch_size)
+        if batch_size > len(sampler):  # with the tail dropped, an epoch would hold no batch
+            raise ValueError(
+                f"{name}={batch_size} exceeds the {len(sampler)} training items: an epoch would hold no batch"
+            )
         self.world = None if world is None else check_count("world", world)
         self.rank = None if world is None else check_count("rank", rank or 0, low=0, high=self.world - 1)
         self._order: list[int] = []  # the last order dealt or drawn, its positions, its epoch, and whether dealt

@@ -9,19 +9,12 @@ from pathlib import Path
 
 from solvers.dataset import partial_path
 from solvers.errors import OutputLockedError
-from solvers.generate import dataset_registry, generate, run_fingerprint
-from solvers.plot import open_trajectories
+from solvers.generate import dataset_defaults, generate, run_fingerprint
+from solvers.reader import open_trajectories
 from solvers.splits import split_path, split_seed
 
 from ..config.sections import DataConfig
 from .trajectories import open_h5
-
-
-def check_dataset(equation: str) -> None:
-    """``data.equation`` must name a dataset of :func:`solvers.generate.dataset_registry`."""
-    registry = dataset_registry()
-    if equation not in registry:
-        raise ValueError(f"unknown dataset {equation!r}; choose one of {sorted(registry)}")
 
 
 # seconds between two looks at a file that another process is writing
@@ -35,8 +28,7 @@ def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
     While another process writes the file (the ranks of a job started by torchrun or SLURM all look for the
     data at once), this one waits for it rather than failing on its lock; should the writer die, the first
     waiter to take the lock resumes the partial file."""
-    check_dataset(data.equation)
-    sim = dataset_registry()[data.equation](data.equation).updated(**data.simulation)
+    sim = dataset_defaults(data.equation).updated(**data.simulation)
     num = {"train": data.num_train, "valid": data.num_valid, "test": data.num_test}[split]
     seed = split_seed(data.seed, split)
     path = split_path(Path(data.dir) / f"{data.equation}.h5", split)
@@ -66,10 +58,10 @@ def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
 
 def given_file(data: DataConfig, split: str, layout: str, variables: tuple[str, ...]) -> Path:
     """``data.files.<split>``, refused in one line unless it is a finished trajectory file of ours
-    (:func:`solvers.plot.open_trajectories`) of ``layout`` (``"1D"`` or ``"2D"``) whose ``equation`` attribute
+    (:func:`solvers.reader.open_trajectories`) of ``layout`` (``"1D"`` or ``"2D"``) whose ``equation`` attribute
     is ``data.equation`` and which holds the per-sample ``variables`` (``data.label`` first). No fingerprint is
     checked and nothing is simulated: the file is used as it is, whatever its size."""
-    check_dataset(data.equation)
+    dataset_defaults(data.equation)  # refuses an unknown name
     name = f"data.files.{split}"
     path = Path(getattr(data.files, split))
     if not path.is_file():

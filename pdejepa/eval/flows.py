@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data.flow_views import FIELDS as FLOW_FIELDS  # smoke, vx, vy: the order of a flow batch's fields
+from solvers.ns2d import FIELDS as FLOW_FIELDS  # smoke, vx, vy: the order of a flow batch's fields
 from .metrics import relative_l2, vrmse
 
 SPACE = (-2, -1)  # the (y, x) dims of a flow batch

@@ -9,7 +9,7 @@ import torch
 
 from solvers.figures import cell_extent, pyplot, wrapped
 
-from ..eval.flows import FLOW_FIELDS
+from solvers.ns2d import FIELDS as FLOW_FIELDS
 from .rollouts import variant_name
 
 

@@ -23,20 +23,9 @@ from typing import Any
 
 import torch
 
+from solvers.threads import threads_per_worker
+
 _shared: dict[str, Any] = {}  # a worker's shared keyword arguments, set once when it starts
-
-
-def default_workers(jobs: int, accelerator: bool | None = None) -> int:
-    """One worker per torch thread on the CPU, at most one per job; one where an accelerator (CUDA, MPS) is
-    used, which that worker holds (``None``: one is used where one is available, as Lightning's ``auto``)."""
-    if accelerator is None:
-        accelerator = torch.cuda.is_available() or torch.backends.mps.is_available()
-    return 1 if accelerator else max(1, min(jobs, torch.get_num_threads()))
-
-
-def threads_per_worker(workers: int) -> int:
-    """The torch threads each of ``workers`` processes gets: this process's share, at least one."""
-    return max(1, torch.get_num_threads() // workers)
 
 
 def _exit_with_parent(parent: int) -> None:

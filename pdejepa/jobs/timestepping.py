@@ -21,6 +21,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from solvers.figures import parameter_text, save_figure, variable_label
+from solvers.threads import job_workers, threads_per_worker
+
 
 from ..checks import check_batch
 from ..config import TimestepConfig, save_config
@@ -37,7 +39,7 @@ from ..steppers.module import TimeStepping
 from ..steppers.pairs import FramePairs
 from ..train.trainer import quiet_trainer
 from .conditioning import Codes, conditioning
-from .pool import default_workers, run_jobs, threads_per_worker
+from .pool import run_jobs
 
 SUMMARY = "timestep.md"  # the table, what SSL conditioning gains, and where the figures are
 
@@ -60,16 +62,10 @@ def pooled(centres: list[float], pool: int) -> list[float]:
 
 
 def regularisers(t: TimestepConfig, variant: str) -> dict:
-    """The code's regularisers as :class:`TimeStepping` takes them: the ``ssl`` stepper's only."""
+    """The code's training regularisers as :class:`TimeStepping` takes them: the ``ssl`` stepper's only."""
     if variant != "ssl":
         return {}
-    dims = None if t.code_pca else t.code_dims  # principal components are taken before the stepper
-    return {
-        "code_dims": dims,
-        "code_noise": t.code_noise,
-        "code_dropout": t.code_dropout,
-        "film_weight_decay": t.film_weight_decay,
-    }
+    return {"code_noise": t.code_noise, "code_dropout": t.code_dropout, "film_weight_decay": t.film_weight_decay}
 
 
 def train_stepper(
@@ -78,20 +74,19 @@ def train_stepper(
     """The ``variant`` stepper of ``t`` fitted to the pairs of ``u`` ``(N, time, fields, *space)`` from ``seed``."""
     z = codes.train[variant]
     L.seed_everything(seed, verbose=False)
-    module = TimeStepping(
-        n_modes=(t.modes,) * (u.ndim - 3),
-        fields=u.shape[2],
-        history=t.history,
-        horizon=t.horizon,
-        hidden=t.hidden,
-        n_layers=t.layers,
-        conditioning="none" if variant == "none" else t.conditioning,
-        cond_dim=z.shape[-1],
-        lr=t.lr,
-        residual=t.residual,
-        seed=seed,
-        **regularisers(t, variant),
-    )
+    operator = {
+        "n_modes": (t.modes,) * (u.ndim - 3),
+        "fields": u.shape[2],
+        "history": t.history,
+        "horizon": t.horizon,
+        "hidden": t.hidden,
+        "n_layers": t.layers,
+        "conditioning": "none" if variant == "none" else t.conditioning,
+        "cond_dim": z.shape[-1],
+        "code_dims": t.code_dims if variant == "ssl" and not t.code_pca else None,  # PCA: taken before the stepper
+        "residual": t.residual,
+    }
+    module = TimeStepping(operator=operator, lr=t.lr, seed=seed, **regularisers(t, variant))
     windows = (codes.starts, codes.length) if z.ndim == 3 else ()
     loader = DataLoader(
         FramePairs(u, z, t.history, t.horizon, *windows),
@@ -177,7 +172,7 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()} if exp.is_flow else None
     diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
     jobs = [(variant, seed) for seed in t.seeds for variant in t.variants]
-    workers = min(t.workers or default_workers(len(jobs)), len(jobs))
+    workers = min(t.workers or job_workers(len(jobs)), len(jobs))
 
     def finished(index: int, result: tuple[dict, dict, bytes]) -> None:
         (variant, seed), metrics = jobs[index], result[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..eval.flows import FLOW_FIELDS
+from solvers.ns2d import FIELDS as FLOW_FIELDS
 
 
 def cell(rows: list[dict], key: str, frame: int | None = None) -> str:

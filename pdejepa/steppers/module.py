@@ -16,60 +16,41 @@ Diagnostics = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 
 class TimeStepping(L.LightningModule):
-    """A :class:`ConditionedFNO` trained with teacher forcing (MSE of the next ``horizon`` frames).
+    """A :class:`ConditionedFNO` (``operator``: its keyword arguments) trained with teacher forcing (MSE of the next
+    ``horizon`` frames).
 
     AdamW with a cosine-annealed learning rate over the run. Regularisers of the code ``z`` in training
     (all off by default): ``code_noise`` and ``code_dropout`` (:func:`~.code.perturb`), a code drawn among
     several windows when batches carry window codes (:func:`~.code.pick_window`), each from a generator
-    seeded with ``seed``; ``code_dims``, a learned bottleneck; ``film_weight_decay``, the weight decay of the
-    conditioning layers (None: ``weight_decay``, as every other weight).
+    seeded with ``seed``; ``film_weight_decay``, the weight decay of the conditioning layers (None:
+    ``weight_decay``, as every other weight). The operator's ``code_dims`` is a learned bottleneck of the code.
     """
 
     def __init__(
         self,
         *,
-        n_modes: tuple[int, ...],
-        fields: int,
-        history: int,
-        horizon: int,
-        hidden: int = 32,
-        n_layers: int = 4,
-        conditioning: str = "none",
-        cond_dim: int = 0,
+        operator: dict,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
-        code_dims: int | None = None,
         code_noise: float = 0.0,
         code_dropout: float = 0.0,
         film_weight_decay: float | None = None,
-        residual: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.fields = fields
-        self.model = ConditionedFNO(
-            tuple(n_modes),
-            history,
-            horizon,
-            hidden,
-            n_layers,
-            conditioning,
-            cond_dim,
-            fields=fields,
-            code_dims=code_dims,
-            residual=residual,
-        )
+        self.model = ConditionedFNO(**{**operator, "n_modes": tuple(operator["n_modes"])})
+        self.history, self.horizon, self.conditioning = self.model.history, self.model.horizon, self.model.conditioning
         self.generator = torch.Generator().manual_seed(seed)
 
     def z_or_none(self, z: torch.Tensor) -> torch.Tensor | None:
-        return z if self.hparams.conditioning != "none" else None
+        return z if self.conditioning != "none" else None
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, y, z, *allowed = batch
         if allowed:
             z = pick_window(z, allowed[0], self.generator)
-        if self.hparams.conditioning != "none":
+        if self.conditioning != "none":
             z = perturb(z, self.hparams.code_noise, self.hparams.code_dropout, self.generator)
         loss = torch.nn.functional.mse_loss(self.model(x, self.z_or_none(z)), y)
         self.log("train_mse", loss, prog_bar=True, batch_size=len(x))
@@ -96,7 +77,7 @@ class TimeStepping(L.LightningModule):
         """From the first ``history`` frames of ``u`` ``(batch, time, fields, *space)`` to its end:
         ``(batch, time - history, fields, *space)``, on ``u``'s device."""
         self.eval()
-        h = self.hparams.history
+        h = self.history
         start, zz = u[:, :h].to(self.device), self.z_or_none(z.to(self.device))
         return self.model.rollout(start, u.shape[1] - h, zz).to(u.device)
 
@@ -113,7 +94,7 @@ class TimeStepping(L.LightningModule):
         returns per-sample tensors ``(batch, ...)``: their means over samples join the result as lists.
         """
         self.eval()
-        pairs = FramePairs(u, z, self.hparams.history, self.hparams.horizon)
+        pairs = FramePairs(u, z, self.history, self.horizon)
         one = []
         for i in range(0, len(pairs), batch_size):
             x, y, zz = (torch.stack(c) for c in zip(*(pairs[j] for j in range(i, min(i + batch_size, len(pairs))))))
@@ -122,7 +103,7 @@ class TimeStepping(L.LightningModule):
         errors, extra = {"rollout_rel_l2": [], "rollout_vrmse": []}, {}
         for i in range(0, len(u), batch_size):
             chunk = u[i : i + batch_size]
-            pred, true = self.rollout(chunk, z[i : i + batch_size]), chunk[:, self.hparams.history :]
+            pred, true = self.rollout(chunk, z[i : i + batch_size]), chunk[:, self.history :]
             errors["rollout_rel_l2"].append(relative_l2(pred, true, dims=tuple(range(2, true.ndim))))
             errors["rollout_vrmse"].append(vrmse(pred, true, dims=tuple(range(3, true.ndim))).mean(2))
             for name, value in (diagnostics(pred, true) if diagnostics else {}).items():

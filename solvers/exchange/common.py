@@ -25,7 +25,7 @@ import xarray as xr
 
 from ..dataset import TrajectoryWriter, one_line
 from ..generate import package_version
-from ..plot import LAYOUTS, open_trajectories
+from ..reader import LAYOUTS, open_trajectories
 from ..splits import SPLITS
 from ..statistics import BLOCK_VALUES
 
@@ -38,7 +38,7 @@ FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 @dataclass(frozen=True)
 class Source:
-    """An open trajectory file: ``kind`` is ``"1D"`` or ``"2D"`` (:data:`solvers.plot.LAYOUTS`)."""
+    """An open trajectory file: ``kind`` is ``"1D"`` or ``"2D"`` (:data:`solvers.reader.LAYOUTS`)."""
 
     path: Path
     ds: xr.Dataset

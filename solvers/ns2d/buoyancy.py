@@ -29,6 +29,10 @@ from .diffusion import diffuse_explicit
 from .mac import MACGrid, Velocity, centred, centres_to_v
 from .projection import PressureProjection
 
+FIELDS = ("smoke", "vx", "vy")
+"""The fields of a smoke flow, in this order wherever they are listed: smoke density, then the velocity at the
+cell centres along x and y (:class:`PlumeTrajectories`, the dataset's variables)."""
+
 
 @dataclass
 class PlumeTrajectories:
@@ -129,7 +133,7 @@ class SmokePlume:
         b = buoyancy.to(dev, dt).reshape(batch, 1, 1)
         nu = nu.to(dev, dt).reshape(batch, 1, 1)
         shape = (batch, frames, self.grid.ny, self.grid.nx)
-        out = {name: torch.empty(shape, device=dev, dtype=out_dtype) for name in ("smoke", "vx", "vy")}
+        out = {name: torch.empty(shape, device=dev, dtype=out_dtype) for name in FIELDS}
         cfl_max = torch.zeros(batch, device=dev, dtype=dt)
         finite = torch.ones(batch, device=dev, dtype=torch.bool)
         for frame in range(skip + frames):
@@ -139,8 +143,8 @@ class SmokePlume:
                 cfl_max = torch.maximum(cfl_max, torch.nan_to_num(cfl, nan=float("inf")))
             if frame >= skip:
                 k = frame - skip
-                vx, vy = centred(vel)
-                out["smoke"][:, k], out["vx"][:, k], out["vy"][:, k] = s, vx, vy
+                for name, value in zip(FIELDS, (s, *centred(vel))):
+                    out[name][:, k] = value
             ok = torch.isfinite(s).all(dim=(-2, -1)) & (cfl_max <= max_cfl)
             finite &= ok
             if not bool(ok.all()):
@@ -150,4 +154,4 @@ class SmokePlume:
                 vel = Velocity(
                     torch.where(keep, vel.u, torch.zeros_like(vel.u)), torch.where(keep, vel.v, torch.zeros_like(vel.v))
                 )
-        return PlumeTrajectories(out["smoke"], out["vx"], out["vy"], cfl_max, finite)
+        return PlumeTrajectories(**out, cfl_max=cfl_max, finite=finite)

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_ranges, check_scalar_fields
+from ..checks import check_scalar_fields
 from ..equations.base import Parameter
 from ..noise import LOWEST_K2, noise_draws
-from ..parameters import draw_per_trajectory, override, plain
+from ..parameters import check_ranges, default_ranges, draw_per_trajectory, override, plain
 from .buoyancy import SPLITTINGS
 from .diffusion import diffusion_number
 from .mac import MACGrid
@@ -34,10 +34,6 @@ PARAMETERS = (
     ),
     Parameter("nu", 0.01, 0.01, log=True, description="kinematic viscosity"),
 )
-
-
-def _default_params() -> dict[str, tuple[float, float]]:
-    return {p.symbol: (p.low, p.high) for p in PARAMETERS}
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ class BuoyancyConfig:
     noise_smoothness: float = 6.0
     max_cfl: float = 50.0
     splitting: str = "pdearena"
-    params: dict[str, tuple[float, float]] = field(default_factory=_default_params)
+    params: dict[str, tuple[float, float]] = field(default_factory=partial(default_ranges, PARAMETERS))
 
     @classmethod
     def default(cls, equation: str = NAME, **overrides: Any) -> "BuoyancyConfig":
@@ -118,7 +114,7 @@ class BuoyancyConfig:
             f"noise_scale={self.noise_scale!r} keeps no Fourier mode on a {self.Lx} x {self.Ly} box with "
             f"{self.nx} x {self.ny} cells (need (n scale / L)^2 > {LOWEST_K2} for some n <= N/2); increase the scale",
         )
-        ranges = check_ranges(NAME, self.params, {p.symbol for p in PARAMETERS})
+        ranges = check_ranges(NAME, self.params, PARAMETERS)
         nu_low, nu_high = ranges["nu"]
         need(nu_low > 0, f"viscosity nu must be positive, got range ({nu_low}, {nu_high})")
         number = diffusion_number(nu_high, self.dt, self.grid)
@@ -146,5 +142,5 @@ def draw_inputs(cfg: BuoyancyConfig, seed: int, indices: np.ndarray) -> tuple[di
         the white-noise draws ``(n, 2, ny, nx)`` of the initial smoke, float64.
     """
     noise = partial(noise_draws, ny=cfg.ny, nx=cfg.nx)
-    params, draws = draw_per_trajectory(seed, indices, PARAMETERS, cfg.params, noise, fixed_as_given=True)
+    params, draws = draw_per_trajectory(seed, indices, PARAMETERS, cfg.params, noise)
     return params, np.asarray(draws, dtype=np.float64).reshape(len(indices), 2, cfg.ny, cfg.nx)

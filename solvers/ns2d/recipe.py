@@ -11,7 +11,7 @@ from .. import cf
 from ..dataset import to_json
 from ..errors import BlowUpError
 from ..noise import smooth_noise
-from .buoyancy import SmokePlume
+from .buoyancy import FIELDS, SmokePlume
 from .config import FORMULA, NAME, PARAMETERS, BuoyancyConfig, draw_inputs
 
 SOLVER = (
@@ -29,7 +29,7 @@ class BuoyancyRecipe:
     """
 
     name = NAME
-    fields = {"smoke": ("time", "y", "x"), "vx": ("time", "y", "x"), "vy": ("time", "y", "x")}
+    fields = {name: ("time", "y", "x") for name in FIELDS}
     per_sample = ("buoyancy", "nu", "cfl_max", "smoke_mass_change")
 
     def __init__(self, cfg: BuoyancyConfig) -> None:
@@ -134,9 +134,7 @@ class BuoyancyRecipe:
         mass0 = s0.sum(dim=(-2, -1))
         change = (result.smoke[:, -1].to(mass0.dtype).sum(dim=(-2, -1)) - mass0) / mass0
         return {
-            "smoke": result.smoke.cpu().numpy(),
-            "vx": result.vx.cpu().numpy(),
-            "vy": result.vy.cpu().numpy(),
+            **{name: getattr(result, name).cpu().numpy() for name in FIELDS},
             "cfl_max": cfl,
             "smoke_mass_change": change.cpu().numpy(),
             **params,

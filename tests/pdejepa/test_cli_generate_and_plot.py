@@ -8,7 +8,7 @@ import torch
 import xarray as xr
 import yaml
 
-import solvers.generate as generate_module
+import solvers.periodic1d.recipe as periodic1d_recipe
 from pdejepa.cli import main
 from solvers.dataset import partial_path
 
@@ -121,7 +121,7 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
 
 
 def test_interrupt_then_resume(tmp_path, capsys, monkeypatch):
-    real = generate_module.simulate
+    real = periodic1d_recipe.simulate
     calls = [0]
 
     def interrupt_second_batch(*args, **kwargs):
@@ -130,7 +130,7 @@ def test_interrupt_then_resume(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate_module, "simulate", interrupt_second_batch)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", interrupt_second_batch)
     out = tmp_path / "i.h5"
     assert main(generate_args(out, "--batch-size", "2")) == 130
     err = capsys.readouterr().err
@@ -194,7 +194,7 @@ def test_cuda_without_cuda_exits_2(tmp_path, capsys):
 def test_parameter_the_equation_lacks_exits_2(tmp_path, capsys):
     assert main(generate_args(tmp_path / "ks.h5", "--nu", "0.1", "0.2", equation="ks")) == 2
     err = capsys.readouterr().err
-    assert "ks has no parameter(s) ['nu']" in err and "['L']" in err
+    assert "ks has no parameter 'nu'" in err and "['L']" in err
     assert h5_files(tmp_path) == []
 
 

@@ -46,8 +46,8 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (root / "list.yaml").write_text("- 1\n- 2\n")
     (root / "typed.yaml").write_text(yaml.safe_dump({"equation": "burgers", "nt": "5"}))
     (root / "existing.h5").write_bytes((data / "burgers_test.h5").read_bytes())
-    (root / "demo").mkdir()
-    (root / "demo" / "burgers.h5").write_bytes(b"keep me")
+    (root / "example").mkdir()
+    (root / "example" / "burgers.h5").write_bytes(b"keep me")
     return places
 
 
@@ -147,7 +147,7 @@ CASES = [
         ["generate", "--config", "{root}/typed.yaml", "--out", "{root}/typed.h5", "--no-progress"],
         "nt='5' must be an integer, got str",
     ),
-    (["demo", "--out", "{root}/demo", "--num", "4"], "burgers.h5 exists"),
+    (["example-data", "--out", "{root}/example", "--num", "4"], "burgers.h5 exists"),
     # equations are parsed, never evaluated
     (["symmetries", "derive", "u_t = __import__('os').system('touch {root}/pwned')", "--no-cache"], "__import__"),
     (["symmetries", "derive", "u_t = u.__class__", "--no-cache"], "__class__"),

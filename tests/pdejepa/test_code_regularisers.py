@@ -34,10 +34,12 @@ def fit(regulariser: str, seed: int) -> dict[str, torch.Tensor]:
     z = torch.randn(4, 3, 5, generator=data) if regulariser == "other_window" else torch.randn(4, 5, generator=data)
     windows = ((-2, 0, 2), 2) if regulariser == "other_window" else ()
     torch.manual_seed(0)  # the same initial weights for every seed: what differs is the regulariser's draws
-    module = TimeStepping(
-        n_modes=(4, 4), fields=3, history=1, horizon=2, hidden=4, n_layers=1, conditioning="film", cond_dim=5,
-        seed=seed, **REGULARISERS[regulariser],
-    )  # fmt: skip
+    operator = {"n_modes": (4, 4), "fields": 3, "history": 1, "horizon": 2, "hidden": 4, "n_layers": 1}
+    operator |= {"conditioning": "film", "cond_dim": 5}
+    extra = dict(REGULARISERS[regulariser])
+    if "code_dims" in extra:
+        operator["code_dims"] = extra.pop("code_dims")
+    module = TimeStepping(operator=operator, seed=seed, **extra)
     torch.nn.init.normal_(module.model.film.map.weight, std=0.1)  # let z reach the output from the first step
     loader = DataLoader(FramePairs(u, z, 1, 2, *windows), batch_size=4, shuffle=False)
     quiet_trainer(max_steps=3, accelerator="cpu", devices=1).fit(module, loader)
@@ -56,10 +58,10 @@ def test_each_regulariser_runs_and_is_seeded(regulariser):
 
 
 def test_film_weight_decay_applies_to_the_conditioning_layers_only():
+    operator = {"n_modes": (4,), "fields": 1, "history": 1, "horizon": 1, "hidden": 4, "n_layers": 1}
     module = TimeStepping(
-        n_modes=(4,), fields=1, history=1, horizon=1, hidden=4, n_layers=1, conditioning="film", cond_dim=3,
-        code_dims=2, film_weight_decay=0.5,
-    )  # fmt: skip
+        operator={**operator, "conditioning": "film", "cond_dim": 3, "code_dims": 2}, film_weight_decay=0.5
+    )
     module.trainer = type("T", (), {"estimated_stepping_batches": 10})()
     groups = module.configure_optimizers()["optimizer"].param_groups
     film = {id(p) for m in (module.model.film, module.model.bottleneck) for p in m.parameters()}

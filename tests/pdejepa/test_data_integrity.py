@@ -14,9 +14,9 @@ from pdejepa.data import sources as data_sources
 from pdejepa.config import load_config
 from pdejepa.data import TrajectoryDataset
 from pdejepa.data.sources import simulated_file
-from solvers.config import SimulationConfig
-from solvers.dataset import OutputLock
 from solvers.generate import generate
+from solvers.locks import OutputLock
+from solvers.periodic1d import SimulationConfig
 
 from .tiny import TINY
 

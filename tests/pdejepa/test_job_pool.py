@@ -14,10 +14,10 @@ import torch
 
 from pdejepa.jobs.conditioning import Codes
 from pdejepa.config import TimestepConfig, load_config
-from pdejepa.outputs import state_from_bytes
-from pdejepa.jobs.pool import default_workers, run_jobs, threads_per_worker
+from pdejepa.jobs.pool import run_jobs
 from pdejepa.jobs.timestepping import fit_and_evaluate, stepper
-from solvers.integrate import torch_threads
+from pdejepa.outputs import state_from_bytes
+from solvers.threads import torch_threads
 
 
 def test_jobs_run_here_in_order_with_one_worker():
@@ -64,15 +64,6 @@ def test_an_interrupt_or_sigterm_here_terminates_workers_mid_job(stop):
     assert time.perf_counter() - start < 30  # the 60 s jobs were stopped
     assert multiprocessing.active_children() == []
     assert signal.getsignal(signal.SIGTERM) == handler
-
-
-def test_default_workers_follow_torch_threads_and_the_jobs():
-    with torch_threads(2):
-        assert default_workers(9, accelerator=False) == 2 and threads_per_worker(2) == 1
-        assert default_workers(1, accelerator=False) == 1
-        assert default_workers(9, accelerator=True) == 1
-    with torch_threads(1):
-        assert default_workers(9, accelerator=False) == 1 and threads_per_worker(2) == 1
 
 
 def test_timestep_workers_must_be_a_count():

@@ -9,9 +9,9 @@ import torch
 
 from pdejepa.eval.metrics import relative_l2
 from pdejepa.outputs import save_state
-from pdejepa.jobs.pool import threads_per_worker
 from pdejepa.steppers import ConditionedFNO, FiLM
 from pdejepa.steppers.pairs import FramePairs
+from solvers.threads import threads_per_worker
 
 
 @pytest.mark.parametrize("conditioning", ["film", "channels"])

@@ -1,25 +1,27 @@
 """Shared set-up of the solvers tests.
 
 Fixtures: ``two_torch_threads`` (``one_torch_thread`` is in tests/conftest.py; a test file asks for
-one with ``pytestmark = pytest.mark.usefixtures(...)``) and ``no_simulation``. Helpers for the dataset tests,
-imported from here: tiny recipes (``small_cfg`` in 1D, ``small_2d``), ``run`` and ``load`` for
-generate's files, ``reference`` trajectories straight from the solver, and ``count_simulations`` /
-``interrupted_partial`` to count or interrupt generate's batches.
+one with ``pytestmark = pytest.mark.usefixtures(...)``), ``no_simulation`` and ``tiny_1d`` (a finished file
+per test module). Helpers for the dataset tests, imported from here: tiny recipes (``small_cfg`` in 1D,
+``small_2d``), ``run`` and ``load`` for generate's files, ``reference`` trajectories straight from the solver,
+``count_simulations`` / ``interrupt_on_call`` / ``interrupted_partial`` to count or interrupt generate's
+batches, and ``foreign_files`` that are no trajectory files of ours.
 """
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 import torch
 import xarray as xr
 
-import solvers.generate as generate_module
+import solvers.periodic1d.recipe as periodic1d_recipe
 from solvers import simulate
-from solvers.config import SimulationConfig, draw_inputs
 from solvers.dataset import partial_path
 from solvers.generate import generate
 from solvers.ns2d import BuoyancyConfig
+from solvers.periodic1d import SimulationConfig, draw_inputs
 
 # float32 keeps 24 significant bits: a float64 value rounded to float32 is within 2**-24 relative
 FLOAT32_RTOL = 2.0**-23
@@ -41,7 +43,7 @@ def no_simulation(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("simulated despite bad input")
 
-    monkeypatch.setattr(generate_module, "simulate", forbidden)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", forbidden)
     monkeypatch.setattr(BuoyancyRecipe, "simulate", forbidden)
     return tmp_path
 
@@ -88,7 +90,7 @@ def run(cfg, num, out, **kwargs):
 
 def count_simulations(monkeypatch, hook=None) -> list[int]:
     """Count calls of the 1D simulate inside generate; ``hook(call)`` runs before each."""
-    real = generate_module.simulate
+    real = periodic1d_recipe.simulate
     calls = [0]
 
     def wrapper(*args, **kwargs):
@@ -97,20 +99,48 @@ def count_simulations(monkeypatch, hook=None) -> list[int]:
             hook(calls[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generate_module, "simulate", wrapper)
+    monkeypatch.setattr(periodic1d_recipe, "simulate", wrapper)
     return calls
+
+
+def interrupt_on_call(monkeypatch, n: int) -> list[int]:
+    """Make the ``n``-th call of the 1D simulate inside generate raise KeyboardInterrupt (none for 0); count calls."""
+
+    def interrupt(call: int) -> None:
+        if call == n:
+            raise KeyboardInterrupt
+
+    return count_simulations(monkeypatch, interrupt)
 
 
 def interrupted_partial(monkeypatch, out, num=4, batch_size=2, **run_kwargs) -> bytes:
     """Leave ``out``'s partial file with one batch written (an interrupted run); return its bytes.
     ``run_kwargs`` (e.g. ``seed``, ``compression``) go to :func:`run`."""
-
-    def interrupt(call):
-        if call == 2:
-            raise KeyboardInterrupt
-
     with monkeypatch.context() as m:
-        count_simulations(m, interrupt)
+        interrupt_on_call(m, 2)
         with pytest.raises(KeyboardInterrupt, match="--resume"):
             run(small_cfg(), num, out, batch_size=batch_size, **run_kwargs)
     return partial_path(out).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def tiny_1d(tmp_path_factory):
+    """A finished 1D file of 3 samples, written once for the module."""
+    torch.set_num_threads(1)
+    return run(small_cfg(nt=3), 3, tmp_path_factory.mktemp("tiny") / "t.h5")
+
+
+def foreign_files(folder, source):
+    """Files plot and resume must refuse in one line: junk, truncated HDF5, HDF5 of another layout, empty HDF5."""
+    files = {}
+    files["junk"] = folder / "junk.h5"
+    files["junk"].write_bytes(b"not an HDF5 file at all\n" * 20)
+    files["truncated"] = folder / "truncated.h5"
+    files["truncated"].write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    files["foreign"] = folder / "foreign.h5"
+    with h5py.File(files["foreign"], "w") as f:
+        f["temperature"] = np.zeros((3, 4))
+        f.attrs["complete"] = 1
+    files["empty"] = folder / "empty.h5"
+    h5py.File(files["empty"], "w").close()
+    return files

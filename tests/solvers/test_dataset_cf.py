@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from solvers.config import SimulationConfig
-from solvers.dataset import COMPRESSIONS, compression_options, lock_path, partial_path
+from solvers.dataset import COMPRESSIONS, compression_options, partial_path
+from solvers.locks import lock_path
+from solvers.periodic1d import SimulationConfig
 
 from .conftest import load, run, small_2d, small_cfg
 

@@ -14,9 +14,9 @@ import torch
 import xarray as xr
 
 from pdejepa import __version__
-from solvers.config import SimulationConfig, draw_inputs
 from solvers.dataset import partial_path
 from solvers.generate import Shard
+from solvers.periodic1d import SimulationConfig, draw_inputs
 
 from .conftest import FLOAT32_RTOL, load, reference, run, small_cfg
 
@@ -108,6 +108,12 @@ def test_x_is_a_fraction_of_L_when_L_varies(tmp_path):
 
 
 # ---------------------------------------------------------------- reproducibility
+
+
+def test_a_fixed_range_draws_exactly_its_value():
+    # nu is log-uniform: exp(log(0.01)) would be two ulps above 0.01
+    params, _ = draw_inputs(small_cfg(params={"nu": 0.01, "L": 3.0}), seed=0, indices=np.arange(3))
+    assert params["nu"].tolist() == [0.01] * 3 and params["L"].tolist() == [3.0] * 3
 
 
 def test_same_seed_same_data_for_any_batch_size(tmp_path):

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ((6, 0, 2), 8, (6, 0, 2)),
     ],
 )
-def test_split_counts(sizes, num, counts):
+def test_split_counts_from_fractions_or_counts_add_up_to_the_total(sizes, num, counts):
     assert split_counts(sizes, num) == dict(zip(SPLITS, counts))
     assert sum(counts) == (num if num is not None else sum(sizes))
 
@@ -52,7 +52,7 @@ def test_bad_splits_are_refused_naming_them(sizes, num, named):
         split_counts(sizes, num)
 
 
-def test_split_seeds_and_paths(tmp_path):
+def test_each_split_has_its_own_seed_and_file_name(tmp_path):
     assert [split_seed(7, s) for s in SPLITS] == [7, 9, 8]  # train, valid, test: test keeps seed + 1
     assert split_path(tmp_path / "burgers.h5", "valid") == tmp_path / "burgers_valid.h5"
     assert are_fractions((0.8, 0.1, 0.1)) and not are_fractions((8, 1, 1))

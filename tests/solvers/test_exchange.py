@@ -65,7 +65,7 @@ def check_same_file(imported, original) -> None:
 
 
 @pytest.mark.parametrize("kind", ["1D", "2D"])
-def test_the_well_layout(files, kind, tmp_path):
+def test_the_well_export_has_their_layout_and_our_values(files, kind, tmp_path):
     written = export_dataset(files[kind], "the-well", tmp_path)
     assert written == [tmp_path / "data" / "train" / f"{files[kind].stem}.hdf5", tmp_path / "stats.yaml"]
     ours = load(files[kind])
@@ -119,7 +119,7 @@ def expected_stats(original, kind: str) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("kind", ["1D", "2D"])
-def test_the_well_statistics_file(files, kind, tmp_path):
+def test_the_well_stats_file_holds_our_field_statistics(files, kind, tmp_path):
     export_dataset(files[kind], "the-well", tmp_path)
     stats = yaml.safe_load((tmp_path / "stats.yaml").read_text())
     expected = expected_stats(files[kind], kind)
@@ -174,7 +174,7 @@ def test_welldataset_loads_the_export(files, kind, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["1D", "2D"])
-def test_the_well_round_trip(files, kind, tmp_path):
+def test_the_well_export_imports_back_to_the_same_file(files, kind, tmp_path):
     export_dataset(files[kind], "the-well", tmp_path / "well")
     back = import_dataset(tmp_path / "well" / "data" / "train", "the-well", tmp_path / "back.h5")
     check_same_file(back, files[kind])
@@ -272,7 +272,7 @@ def test_pdearena_layout_matches_its_generator(files, tmp_path):
     assert train.name.startswith("NavierStokes2D_train_3_") and train.name.endswith(f"_{NUM}.h5")
 
 
-def test_pdearena_round_trip(files, tmp_path):
+def test_pdearena_export_imports_back_to_the_same_file(files, tmp_path):
     (path,) = export_dataset(files["2D"], "pdearena", tmp_path / "arena")
     back = import_dataset(tmp_path / "arena", "pdearena", tmp_path / "back.h5")
     check_same_file(back, files["2D"])
@@ -299,7 +299,7 @@ def test_pdearena_import_of_their_files(tmp_path):
 # --- bad input, the command line ------------------------------------------------------------------------------
 
 
-def test_bad_input_gets_one_line(files, tmp_path, capsys):
+def test_export_and_import_commands_report_bad_input_in_one_line(files, tmp_path, capsys):
     cases = [
         (["export", str(files["1D"]), "--to", "pdearena", str(tmp_path)], "2D smoke-buoyancy data only"),
         (["export", str(tmp_path / "none.h5"), "--to", "the-well", str(tmp_path)], "does not exist"),
@@ -318,7 +318,7 @@ def test_bad_input_gets_one_line(files, tmp_path, capsys):
     assert not (tmp_path / "x.h5").exists()
 
 
-def test_refusals(files, tmp_path):
+def test_export_and_import_refuse_overwrites_unknown_splits_and_formats_and_3d_data(files, tmp_path):
     export_dataset(files["1D"], "the-well", tmp_path / "well")
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_dataset(files["1D"], "the-well", tmp_path / "well")
@@ -337,7 +337,7 @@ def test_refusals(files, tmp_path):
     assert not (tmp_path / "x.h5").exists() and not list(tmp_path.glob("*.partial"))
 
 
-def test_command_line_round_trip(files, tmp_path, capsys):
+def test_export_and_import_commands_give_back_the_same_file(files, tmp_path, capsys):
     assert main(["export", str(files["2D"]), "--to", "the-well", str(tmp_path / "well")]) == 0
     assert "stats.yaml" in capsys.readouterr().out
     argv = ["import", str(tmp_path / "well"), "--from", "the-well", "--split", "train", str(tmp_path / "back.h5")]

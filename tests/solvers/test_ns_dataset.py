@@ -46,7 +46,7 @@ def cli_args(out, *extra, num="4"):
     ]
 
 
-def test_cli_writes_the_schema(tmp_path):
+def test_cli_writes_smoke_velocities_and_parameters_with_their_coordinates(tmp_path):
     out = tmp_path / "smoke.h5"
     assert main(cli_args(out, "--buoyancy", "0.3", "0.4", "--seed", "7", "--batch-size", "3")) == 0
     with xr.open_dataset(out, engine="h5netcdf") as ds:
@@ -103,7 +103,7 @@ BAD = [
     (["--noise-scale", "0.01"], "keeps no Fourier mode"),
     (["--splitting", "strang"], "splitting='strang'"),
     (["--t-end", "3"], "unknown configuration field(s) ['t_end']"),
-    (["--L", "3"], "ns-buoyancy has no parameter(s) ['L']"),
+    (["--L", "3"], "ns-buoyancy has no parameter 'L'"),
 ]
 
 

@@ -19,7 +19,7 @@ from .ns_helpers import run_recipe, small_cfg
 pytestmark = pytest.mark.usefixtures("two_torch_threads")
 
 
-def test_left_right_mirror_symmetry():
+def test_mirrored_initial_smoke_gives_the_mirrored_trajectory():
     """Mirroring the initial smoke in x mirrors the whole trajectory (vx changes sign).
     Round-off differences grow with the flow's instabilities: measured 1.3e-14 after 12 steps."""
     cfg = small_cfg(nt=8, skip_nt=4)
@@ -30,7 +30,7 @@ def test_left_right_mirror_symmetry():
         np.testing.assert_allclose(a, sign * b.flip(-1), rtol=0, atol=1e-9)
 
 
-def test_batch_invariance():
+def test_a_trajectory_does_not_depend_on_its_batch_companions():
     """A trajectory does not depend on its batch companions, up to a few ulps (measured 5e-15 on the
     CPU: the batched FFT and grid_sample kernels vectorise differently for different batch sizes)."""
     cfg = small_cfg()
@@ -55,7 +55,7 @@ def test_generated_file_is_batch_size_and_shard_invariant(tmp_path):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_device_invariance():
+def test_cpu_and_cuda_give_the_same_smoke_trajectories():
     """The same trajectories on CPU and CUDA (float64 on both; stored float32): round-off apart."""
     cfg = small_cfg()
     results = {

@@ -21,7 +21,8 @@ import torch
 
 from solvers import SimulationConfig, draw_inputs, get_equation, simulate
 from solvers.etdrk4 import ETDRK4Coefficients, FusedETDRK4, etdrk4_coefficients, etdrk4_step
-from solvers.integrate import BLOCK_ROWS, default_workers, row_blocks, run_blocks, torch_threads
+from solvers.integrate import row_blocks, run_blocks
+from solvers.threads import BLOCK_ROWS, torch_threads
 from solvers.spectral import cutoff_index, dealias_mask, wavenumbers
 
 from .conftest import batch_inputs
@@ -211,13 +212,6 @@ def test_row_blocks_cover_the_rows_once_in_order():
         sizes = [b.stop - b.start for b in blocks]
         assert max(sizes) - min(sizes) <= 1
     assert row_blocks(0, 4) == [slice(0, 0)]
-    cpu = torch.device("cpu")
-    with torch_threads(2):  # one block per thread, but each with BLOCK_ROWS rows (at least one block)
-        assert default_workers(0, cpu) == default_workers(2 * BLOCK_ROWS - 1, cpu) == 1
-        assert default_workers(2 * BLOCK_ROWS, cpu) == default_workers(10**6, cpu) == 2
-    with torch_threads(1):
-        assert default_workers(10**6, cpu) == 1
-    assert default_workers(10**6, torch.device("cuda")) == 1
 
 
 @pytest.mark.slow  # compiles for seconds to minutes on a small CPU

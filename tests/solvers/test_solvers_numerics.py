@@ -205,7 +205,7 @@ def test_default_recipes_are_resolved_and_converged(name):
     assert err < 1e-4  # the bar: agreement with a twice-finer, smaller-step solution
 
 
-def test_ks_default_short_window_converged():
+def test_ks_default_recipe_is_converged_over_a_short_window():
     # The fast stand-in for the slow KS case above: the default grid and step over the first 10 time units.
     cfg = SimulationConfig.default("ks", t_end=10.0, nt=21)
     params, draws = draw_inputs(cfg, seed=0, indices=np.arange(4))
@@ -220,7 +220,7 @@ def test_ks_default_short_window_converged():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("name", ["burgers", "ks", "kdv", "heat"])
-def test_cpu_and_cuda_agree(name):
+def test_cpu_and_cuda_give_the_same_trajectories(name):
     cfg = SimulationConfig.default(name, nt=11)
     params, draws = draw_inputs(cfg, seed=1, indices=np.arange(16))
     ic = cfg.initial_condition()

@@ -1,4 +1,5 @@
-"""The torch thread count chosen from affinity, cgroup quotas and OMP_NUM_THREADS, on faked files."""
+"""The thread policy: the torch thread count chosen from affinity, cgroup quotas and OMP_NUM_THREADS (on faked
+files), and the blocks and workers that share the threads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import pytest
 import torch
 
 from solvers import threads
-from solvers.threads import cgroup_cpu_limit, choose_threads, configure_threads
+from solvers.threads import (
+    BLOCK_ROWS,
+    cgroup_cpu_limit,
+    choose_threads,
+    configure_threads,
+    job_workers,
+    solver_blocks,
+    threads_per_worker,
+    torch_threads,
+)
 
 
 def write(path: Path, text: str) -> None:
@@ -98,6 +108,25 @@ def test_configure_threads_sets_torch_and_respects_omp(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_real_machine_choice_is_sane():
+def test_this_machine_gets_between_one_thread_and_its_affinity_cores():
     n = choose_threads(environ={})
     assert n is not None and 1 <= n <= threads.affinity_cores()
+
+
+def test_solver_blocks_follow_torch_threads_but_keep_block_rows_each():
+    cpu = torch.device("cpu")
+    with torch_threads(2):  # one block per thread, but each with BLOCK_ROWS rows (at least one block)
+        assert solver_blocks(0, cpu) == solver_blocks(2 * BLOCK_ROWS - 1, cpu) == 1
+        assert solver_blocks(2 * BLOCK_ROWS, cpu) == solver_blocks(10**6, cpu) == 2
+    with torch_threads(1):
+        assert solver_blocks(10**6, cpu) == 1
+    assert solver_blocks(10**6, torch.device("cuda")) == 1
+
+
+def test_job_workers_follow_torch_threads_and_the_jobs():
+    with torch_threads(2):
+        assert job_workers(9, accelerator=False) == 2 and threads_per_worker(2) == 1
+        assert job_workers(1, accelerator=False) == 1
+        assert job_workers(9, accelerator=True) == 1
+    with torch_threads(1):
+        assert job_workers(9, accelerator=False) == 1 and threads_per_worker(2) == 1

@@ -17,7 +17,8 @@ import pytest
 import xarray as xr
 
 from pdejepa.cli import main
-from solvers.dataset import lock_path, partial_path
+from solvers.dataset import partial_path
+from solvers.locks import lock_path
 
 from .conftest import count_simulations, load
 

@@ -129,7 +129,7 @@ def test_non_finite_coefficients_are_refused(text, message):
         ("ks", -u * u1 - u2 - u4),
     ],
 )
-def test_registry_equations_read_as_before(name, rhs):
+def test_registered_equations_parse_to_their_expressions(name, rhs):
     eq = EvolutionEquation.parse(EQUATIONS[name])
     assert sp.srepr(eq.rhs) == sp.srepr(rhs)
     assert eq.params == ((nu,) if name in ("heat", "burgers") else ())

@@ -46,7 +46,7 @@ def test_flow_groups_map_the_exact_solution_to_solutions(taylor_green, group):
     torch.testing.assert_close(vorticity_residual(image, NU), base, rtol=1e-8, atol=1e-12)
 
 
-def test_wrong_versions_are_caught(taylor_green):
+def test_a_half_applied_rotation_or_boost_breaks_the_equations(taylor_green):
     base = vorticity_residual(taylor_green, NU).max()
     theta = torch.full((3,), 0.4, dtype=torch.float64)
     coords_only = replace(taylor_green, coords=rotate(taylor_green, theta).coords)  # velocity left unrotated

@@ -1,4 +1,4 @@
-"""Hardening of the solvers side: one writer per output (a lock file held while writing), checked in
+"""One writer per output (:class:`solvers.locks.OutputLock`, held on a lock file while writing), checked in
 one process, across processes, from the CLI and per shard.
 
 Every dataset here is tiny (a few trajectories on small grids), so the file runs in seconds.
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from pdejepa.cli import main
-from solvers.dataset import lock_path, partial_path
+from solvers.dataset import partial_path
 from solvers.errors import OutputLockedError
 from solvers.generate import Shard
+from solvers.locks import OutputLock, lock_path
 
 from .conftest import count_simulations, interrupted_partial, load, run, small_cfg
 
@@ -90,8 +91,6 @@ def test_a_writer_in_another_process_blocks_and_its_death_frees_the_output(tmp_p
 
 def test_the_cli_reports_a_locked_output_in_one_line(tmp_path, capsys):
     out = tmp_path / "c.h5"
-    from solvers.dataset import OutputLock
-
     lock = OutputLock(out).acquire()
     try:
         assert (
@@ -122,8 +121,6 @@ def test_the_cli_reports_a_locked_output_in_one_line(tmp_path, capsys):
 
 
 def test_shards_lock_their_own_files(tmp_path):
-    from solvers.dataset import OutputLock
-
     out = tmp_path / "s.h5"
     lock = OutputLock(Shard(0, 2).path(out)).acquire()
     try:

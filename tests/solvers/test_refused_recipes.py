@@ -1,5 +1,6 @@
-"""Hardening of the solvers side: recipes are checked for type and finiteness (in Python, YAML and
-CLI flags), torchrun's shard is checked, and a run that would not end is refused.
+"""Recipes are refused before any work, in one line naming the value and what is allowed: ranges, grids,
+times and choices, types and finiteness (from Python, YAML and CLI flags), unknown fields and datasets, and a
+run that would not end.
 
 Every dataset here is tiny (a few trajectories on small grids), so the file runs in seconds.
 """
@@ -7,22 +8,55 @@ Every dataset here is tiny (a few trajectories on small grids), so the file runs
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 import yaml
 
 from pdejepa.cli import main
-from solvers.generate import Shard
+from solvers.generate import dataset_defaults
+from solvers.ns2d import BuoyancyConfig
+from solvers.periodic1d import SimulationConfig
 
 from .conftest import run, small_2d, small_cfg
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-# ---------------------------------------------------------------- (c, e) recipes: finite numbers of the right type
-
-
 INF, NAN = float("inf"), float("nan")
+
+
+BAD_CONFIGS = [
+    ({"nx": 63}, "nx=63"),
+    ({"nx": 6}, "nx=6"),
+    ({"nx": 64.0}, "nx=64.0"),
+    ({"dt": 0.0}, "dt=0.0"),
+    ({"dt": -0.01}, "dt=-0.01"),
+    ({"dt": float("nan")}, "dt=nan"),
+    ({"params": {"nu": 0.0}}, "nu must be positive, got range (0.0, 0.0)"),
+    ({"params": {"nu": (-1.0, 0.1)}}, "nu must be positive, got range (-1.0, 0.1)"),
+    ({"params": {"L": -1.0}}, "L must be positive, got range (-1.0, -1.0)"),
+    ({"params": {"L": 0.0}}, "L must be positive, got range (0.0, 0.0)"),
+    ({"params": {"nu": (0.5, 0.2)}}, "nu range (0.5, 0.2) is empty"),
+    ({"times": (0.0, 0.1, 0.1)}, "times[2]=np.float64(0.1) does not exceed times[1]"),
+    ({"times": (0.0, 0.2, 0.1)}, "strictly increasing"),
+    ({"times": (-1.0, 0.0)}, "-1.0"),
+    ({"ic": "gaussian"}, "ic='gaussian'"),
+    ({"max_wavenumber": 22}, "max_wavenumber=22"),
+    ({"nt": 0}, "nt=0"),
+    ({"amplitude": -0.5}, "amplitude=-0.5"),
+    ({"tail_tol": 1.5}, "tail_tol=1.5"),
+]
+
+
+@pytest.mark.parametrize("overrides, named", BAD_CONFIGS, ids=[m for _, m in BAD_CONFIGS])
+def test_bad_config_is_refused_before_any_work(no_simulation, overrides, named):
+    cfg = small_cfg(**overrides)
+    with pytest.raises(ValueError, match=re.escape(named)):
+        cfg.validate()
+    with pytest.raises(ValueError, match=re.escape(named)):
+        run(cfg, 4, no_simulation / "bad.h5")
+    assert list(no_simulation.iterdir()) == []
 
 
 BAD_1D = [
@@ -52,8 +86,6 @@ BAD_1D = [
 
 def direct(cfg, overrides: dict):
     """``cfg`` with ``overrides`` set as they are, past ``updated`` (as a caller building the dataclass would)."""
-    from dataclasses import replace
-
     if isinstance(overrides.get("params"), dict):
         overrides = {**overrides, "params": {**cfg.params, **overrides["params"]}}
     return replace(cfg, **overrides)
@@ -101,13 +133,33 @@ def test_huge_finite_noise_scale_is_no_overflow():
     small_2d(noise_scale=1e300).validate()  # keeps modes: valid, and no OverflowError on the way
 
 
-def test_unknown_fields_are_still_refused():
+def test_unknown_equation_or_field_is_refused():
+    with pytest.raises(ValueError, match="unknown equation 'navier_stokes'; choose one of"):
+        SimulationConfig.default("navier_stokes")
+    with pytest.raises(ValueError, match=r"unknown configuration field\(s\) \['viscosity'\]"):
+        SimulationConfig.default("burgers", viscosity=0.1)
+    # KS has no viscosity parameter
+    with pytest.raises(ValueError, match=r"ks has no parameter 'nu'; its parameters are \['L'\]"):
+        SimulationConfig.default("ks").updated(params={"nu": 0.1}).validate()
+
+
+def test_unknown_fields_and_parameters_are_refused():
     with pytest.raises(ValueError, match=re.escape("unknown configuration field(s) ['viscosity']")):
         small_cfg(viscosity=0.1)
     with pytest.raises(ValueError, match=re.escape("unknown configuration field(s) ['t_end']")):
         small_2d(t_end=1.0)
     with pytest.raises(ValueError, match=re.escape("ns-buoyancy has no parameter 'L'")):
         small_2d(params={"L": 1.0})
+
+
+def test_dataset_defaults_are_the_defaults_of_a_known_name_and_refuse_others():
+    assert dataset_defaults("burgers") == SimulationConfig.default("burgers")
+    assert dataset_defaults("ns-buoyancy") == BuoyancyConfig.default()
+    for name in ("navier_stokes", "Burgers", ""):
+        with pytest.raises(ValueError) as info:
+            dataset_defaults(name)
+        known = "['burgers', 'heat', 'kdv', 'ks', 'ns-buoyancy']"
+        assert str(info.value) == f"unknown dataset {name!r}; choose one of {known}"
 
 
 @pytest.mark.parametrize(
@@ -144,43 +196,5 @@ def test_cli_refuses_wrongly_typed_yaml(no_simulation, capsys):
 
 
 def test_a_run_that_would_not_end_is_refused():
-    from solvers.config import SimulationConfig
-
     with pytest.raises(ValueError, match=r"steps exceeds 1e\+07"):
         SimulationConfig.default("burgers").updated(t_end=1e6, dt=1e-3).validate()
-
-
-# ---------------------------------------------------------------- (d) torchrun's shard
-
-
-@pytest.mark.parametrize(
-    "rank, size, named",
-    [
-        ("4", "4", "RANK='4' and WORLD_SIZE='4' from the environment: need WORLD_SIZE >= 1 and 0 <= RANK < WORLD_SIZE"),
-        ("7", "2", "RANK='7' and WORLD_SIZE='2'"),
-        ("-1", "2", "RANK='-1' and WORLD_SIZE='2'"),
-        ("0", "0", "RANK='0' and WORLD_SIZE='0'"),
-        ("abc", "2", "RANK='abc' and WORLD_SIZE='2' from the environment must be integers"),
-        ("1", "2.0", "RANK='1' and WORLD_SIZE='2.0' from the environment must be integers"),
-        ("", "2", "RANK='' and WORLD_SIZE='2'"),
-    ],
-)
-def test_bad_torchrun_environment_is_named(monkeypatch, rank, size, named):
-    monkeypatch.setenv("RANK", rank)
-    monkeypatch.setenv("WORLD_SIZE", size)
-    with pytest.raises(ValueError, match=re.escape(named)):
-        Shard.parse(None)
-
-
-def test_rank_beyond_world_size_exits_2_from_the_cli(no_simulation, monkeypatch, capsys):
-    monkeypatch.setenv("RANK", "4")
-    monkeypatch.setenv("WORLD_SIZE", "4")
-    assert main(["generate", "burgers", "--num", "8", "--out", str(no_simulation / "r.h5"), "--nx", "64"]) == 2
-    assert "RANK='4' and WORLD_SIZE='4'" in capsys.readouterr().err
-    assert list(no_simulation.iterdir()) == []
-
-
-@pytest.mark.parametrize("index, count", [(3, 2), (-1, 2), (0, 0), (0.0, 1), (True, 2)])
-def test_a_shard_out_of_range_is_refused_when_made(index, count):
-    with pytest.raises(ValueError, match=re.escape(f"shard index={index!r} of count={count!r}")):
-        Shard(index, count)

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_ranges, check_scalar_fields, to_numbers
-from .equations import Equation, get_equation
-from .initial_conditions import INITIAL_CONDITIONS
-from .parameters import draw_per_trajectory, override, plain
-from .spectral import cutoff_index
+from ..checks import check_scalar_fields, to_numbers
+from ..equations import Equation, get_equation
+from ..initial_conditions import INITIAL_CONDITIONS
+from ..parameters import check_ranges, default_ranges, draw_per_trajectory, override, plain
+from ..spectral import cutoff_index
 
 
 MAX_STEPS = 10**7  # internal time steps per trajectory: more would run for days, so it is a mistake
@@ -57,7 +57,7 @@ class SimulationConfig:
             n_modes=d.n_modes,
             max_wavenumber=d.max_wavenumber,
             tail_tol=d.tail_tol,
-            params={p.symbol: (p.low, p.high) for p in eq.parameters},
+            params=default_ranges(eq.parameters),
         )
         return base.updated(**overrides)
 
@@ -123,7 +123,7 @@ class SimulationConfig:
             f"(t_burn + t_end) / dt = {horizon / self.dt:.3g} steps exceeds {MAX_STEPS:.0e}: "
             "a run that would not end; shorten the time window or raise dt",
         )
-        ranges = check_ranges(self.equation, self.params, {p.symbol for p in eq.parameters})
+        ranges = check_ranges(self.equation, self.params, eq.parameters)
         for symbol, (low, high) in ranges.items():
             need(low > 0, f"{symbol} must be positive, got range ({low}, {high})")
         return self
@@ -148,5 +148,5 @@ def draw_inputs(cfg: SimulationConfig, seed: int, indices: np.ndarray) -> tuple[
         condition's draws ``(n, n_draws)``, both float64.
     """
     ic = cfg.initial_condition()
-    params, draws = draw_per_trajectory(seed, indices, cfg.eq.parameters, cfg.params, ic.draw, fixed_as_given=False)
+    params, draws = draw_per_trajectory(seed, indices, cfg.eq.parameters, cfg.params, ic.draw)
     return params, np.asarray(draws, dtype=np.float64).reshape(len(indices), -1)

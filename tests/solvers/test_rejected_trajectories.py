@@ -1,4 +1,4 @@
-"""Dataset generation: unresolved and blown-up trajectories are rejected by index, nothing of them stored.
+"""Unresolved and blown-up trajectories are rejected by index, nothing of their batch stored.
 
 Every test runs on tiny grids, so the whole file takes seconds on a laptop CPU.
 """
@@ -11,10 +11,10 @@ import h5py
 import numpy as np
 import pytest
 
-from solvers.config import SimulationConfig
 from solvers.dataset import partial_path
 from solvers.errors import BlowUpError, SimulationError, UnresolvedTrajectoryError
 from solvers.generate import Shard
+from solvers.periodic1d import SimulationConfig
 
 from .conftest import reference, run
 
@@ -78,7 +78,7 @@ def test_blow_up_is_rejected_by_index_and_earlier_batches_kept(tmp_path):
         assert np.isfinite(f["u"][:bs]).all()
 
 
-def test_blow_up_with_huge_amplitude_and_step(tmp_path):
+def test_a_batch_that_blows_up_entirely_writes_no_file(tmp_path):
     cfg = SimulationConfig.default("burgers", nx=64, nt=3, t_end=2.0, dt=1.0, amplitude=1000.0, params={"nu": 1e-3})
     with pytest.raises(BlowUpError, match=re.escape("trajectories [0, 1, 2]")):
         run(cfg, 3, tmp_path / "b.h5")

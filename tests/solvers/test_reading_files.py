@@ -1,5 +1,5 @@
-"""Hardening of the solvers side: plots refuse NaN, foreign and unfinished files, and plot and
-resume name an unreadable file in one line.
+"""Reading a trajectory file (:mod:`solvers.reader`, through ``plot``) refuses non-finite values, unfinished
+files and files that are unreadable or of another layout, in one line naming the file.
 
 Every dataset here is tiny (a few trajectories on small grids), so the file runs in seconds.
 """
@@ -11,22 +11,14 @@ import re
 import h5py
 import numpy as np
 import pytest
-import torch
 
 from pdejepa.cli import main
-from solvers.dataset import lock_path, partial_path
+from solvers.dataset import partial_path
 from solvers.plot import plot_dataset
 
-from .conftest import interrupted_partial, run, small_2d, small_cfg
+from .conftest import foreign_files, interrupted_partial, run, small_2d
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def tiny_1d(tmp_path_factory):
-    """A finished 1D file of 3 samples, written once for the module."""
-    torch.set_num_threads(1)
-    return run(small_cfg(nt=3), 3, tmp_path_factory.mktemp("tiny") / "t.h5")
 
 
 def spoiled(source, folder, name, index, value=np.nan):
@@ -67,22 +59,6 @@ def test_plot_refuses_an_unfinished_file(tmp_path, monkeypatch, capsys):
     assert err.count("\n") == 1 and not (tmp_path / "p.png").exists()
 
 
-def foreign_files(folder, source):
-    """Files plot and resume must refuse in one line: junk, truncated HDF5, HDF5 of another layout, empty HDF5."""
-    files = {}
-    files["junk"] = folder / "junk.h5"
-    files["junk"].write_bytes(b"not an HDF5 file at all\n" * 20)
-    files["truncated"] = folder / "truncated.h5"
-    files["truncated"].write_bytes(source.read_bytes()[: source.stat().st_size // 2])
-    files["foreign"] = folder / "foreign.h5"
-    with h5py.File(files["foreign"], "w") as f:
-        f["temperature"] = np.zeros((3, 4))
-        f.attrs["complete"] = 1
-    files["empty"] = folder / "empty.h5"
-    h5py.File(files["empty"], "w").close()
-    return files
-
-
 @pytest.mark.parametrize(
     "kind, named",
     [
@@ -99,36 +75,3 @@ def test_plot_names_an_unreadable_or_foreign_file(tiny_1d, tmp_path, capsys, kin
     assert "\n" not in str(info.value)
     assert main(["plot", str(path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
-
-
-@pytest.mark.parametrize(
-    "kind, named",
-    [
-        ("junk", "not a readable HDF5 file (Unable to synchronously open file (file signature not found))"),
-        ("truncated", "not a readable HDF5 file (Unable to synchronously open file (truncated file"),
-        ("foreign", "it was not written by pdejepa generate"),
-        ("empty", "it was not written by pdejepa generate"),
-    ],
-)
-def test_resume_names_an_unreadable_or_foreign_partial(tiny_1d, tmp_path, kind, named):
-    out = tmp_path / "r.h5"
-    partial = partial_path(out)
-    (tmp_path / "src").mkdir()
-    partial.write_bytes(foreign_files(tmp_path / "src", tiny_1d)[kind].read_bytes())
-    before = partial.read_bytes()
-    with pytest.raises(ValueError, match=re.escape(f"cannot resume {partial}: {named}")) as info:
-        run(small_cfg(), 2, out, resume=True)
-    assert "\n" not in str(info.value) and "--overwrite" in str(info.value)
-    assert partial.read_bytes() == before and not lock_path(out).exists()
-    run(small_cfg(), 2, out, overwrite=True)  # the way out the message names
-    assert out.exists() and not partial.exists()
-
-
-def test_resume_refuses_a_partial_of_another_layout(tmp_path, monkeypatch):
-    out = tmp_path / "l.h5"
-    interrupted_partial(monkeypatch, out)
-    with h5py.File(partial_path(out), "r+") as f:
-        del f["spectral_tail"]
-    named = "its layout does not match its recipe (spectral_tail is missing, expected shape (4,))"
-    with pytest.raises(ValueError, match=re.escape(named)):
-        run(small_cfg(), 4, out, batch_size=2, resume=True)
