@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from benchmarks.machine_info import machine_lines
-from pdejepa.jobs.conditioning import Codes
+from pdejepa.jobs.stepper_codes import Codes
 from pdejepa.config import load_config
 from pdejepa.jobs.pool import run_jobs
 from pdejepa.jobs.timestepping import fit_and_evaluate

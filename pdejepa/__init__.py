@@ -8,8 +8,8 @@ comes from :mod:`solvers` and augmentations from :mod:`symmetries`. The Python A
     ckpt = pdejepa.pretrain("configs/burgers_vicreg.yaml", "runs/pre", overrides=["pretrain.epochs=5"])
     rows = pdejepa.regress("configs/burgers_vicreg.yaml", ckpt, "runs/reg")
 
-(``generate``, ``load_dataset``, ``derive_symmetries``, ``pretrain``, ``regress``, ``probe``, ``timestep``,
-``quickstart``, ``configure``, ``load_config``, ``Config``; see :mod:`pdejepa.api`).
+(``generate``, ``load_dataset``, ``plot``, ``derive_symmetries``, ``pretrain``, ``regress``, ``probe``,
+``timestep``, ``embed``, ``quickstart``, ``configure``, ``load_config``, ``Config``; see :mod:`pdejepa.api`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ API = (
     "Config",
     "configure",
     "derive_symmetries",
+    "embed",
     "generate",
     "load_config",
     "load_dataset",
+    "plot",
     "pretrain",
     "probe",
     "quickstart",

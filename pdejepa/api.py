@@ -21,6 +21,7 @@ from .checkpoint import require_checkpoint
 from .config import Config, load_config, resolve
 from .experiment import Experiment
 from .jobs import evaluation, generation
+from .jobs.embedding import embed as run_embedding
 from .jobs.pretraining import pretrain as run_pretraining
 from .outputs import run_lock
 from .report.tables import regression_table
@@ -176,6 +177,26 @@ def timestep(
     the rollout diagnostics and filmstrips) to ``out``. The steppers train side by side in spawned processes
     (``timestep.workers``), so a script that calls this needs an ``if __name__ == "__main__":`` guard."""
     return run_job("timestep", config, ckpt, out, overrides, progress)
+
+
+def embed(
+    ckpt: str | os.PathLike,
+    file: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    config: ConfigLike = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    progress: bool = True,
+) -> Path:
+    """Write the frozen representation of every sample of the trajectory file ``file`` by the encoder of ``ckpt``
+    to the netCDF file ``out`` (``embedding`` ``(sample, feature)`` and the file's per-sample variables; see
+    :func:`pdejepa.jobs.embedding.embed`). ``config``: the pretraining's (None: the ``config.yaml`` of the run
+    folder that holds ``ckpt``, else the defaults)."""
+    ckpt = require_checkpoint(ckpt)
+    if config is None and (ckpt.parent / "config.yaml").is_file():
+        config = ckpt.parent / "config.yaml"
+    exp = Experiment(configure(config, overrides), progress)
+    return run_embedding(exp, ckpt, Path(file), Path(out))
 
 
 def quickstart(

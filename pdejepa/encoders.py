@@ -1,5 +1,6 @@
 """Encoders as an experiment configures them: fresh (seeded) or loaded from a pretraining checkpoint, and the
-signature that ties a checkpoint to the config that made it."""
+signature that ties a checkpoint to the config that made it. What the encoder is, and which of its settings sign
+it, the pretraining method says (:meth:`~pdejepa.methods.PretrainingModule.frozen_encoder`)."""
 
 from __future__ import annotations
 
@@ -7,50 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from .checkpoint import check_signature, load_weights, read_checkpoint
 from .experiment import Experiment
-from .models import PooledEncoder, VisionTransformer, resnet, vit
-from .models.resnet import ResNet
 
 
 def encoder_signature(exp: Experiment) -> dict[str, Any]:
     """The config fields and input that fix the pretrained encoder (stored in its checkpoints; see
-    :mod:`pdejepa.checkpoint`)."""
+    :mod:`pdejepa.checkpoint`): the data, the method and the encoder, then what the method adds."""
     p = exp.config.pretrain
-    signature: dict[str, Any] = {
+    return {
         "data.equation": exp.config.data.equation,
         "data.standardise": exp.config.data.standardise,
         "pretrain.method": p.method,
         "pretrain.encoder": p.encoder,
+        **exp.method.encoder_signature(exp),
     }
-    if exp.encoder_family == "vit":
-        size, channels = exp.encoder_input
-        signature.update(
-            {
-                "pretrain.jepa.patch_size": p.jepa.patch_size,
-                "pretrain.jepa.tubelet_size": p.jepa.tubelet_size,
-                "input size": list(size),
-                "input channels": channels,
-            }
-        )
-    else:
-        signature.update(
-            {
-                "pretrain.width": p.width,
-                "pretrain.small_input": p.small_input,
-                "pretrain.window": list(p.window),
-                "input channels": exp.channels,
-            }
-        )
-    return signature
-
-
-def vit_of(exp: Experiment) -> VisionTransformer:
-    """A fresh ViT as configured (size, patches, tubelets) for the data's input."""
-    j = exp.config.pretrain.jepa
-    size, channels = exp.encoder_input
-    return vit(exp.config.pretrain.encoder, size, channels, j.patch_size, j.tubelet_size)
 
 
 def checkpoint_weights(exp: Experiment, ckpt: Path) -> dict[str, torch.Tensor]:
@@ -67,15 +41,11 @@ def checkpoint_weights(exp: Experiment, ckpt: Path) -> dict[str, torch.Tensor]:
     return weights
 
 
-def load_encoder(exp: Experiment, ckpt: Path | None, seed: int) -> ResNet | PooledEncoder:
-    """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one drawn from ``seed``: a ResNet,
-    or a ViT pooled over its tokens (a JEPA checkpoint's target encoder); ``(batch, ...) -> (batch, dim)``."""
-    p = exp.config.pretrain
+def load_encoder(exp: Experiment, ckpt: Path | None, seed: int) -> nn.Module:
+    """The pretrained encoder of ``ckpt`` (weights only), or a fresh random one drawn from ``seed``, as the method
+    builds it (a ResNet, or a ViT pooled over its tokens): ``(batch, ...) -> (batch, dim)``."""
     torch.manual_seed(seed)
-    if exp.encoder_family == "vit":
-        encoder = vit_of(exp)
-    else:
-        encoder = resnet(p.encoder, in_channels=exp.channels, width=p.width, small_input=p.small_input)
+    encoder = exp.method.frozen_encoder(exp)
     if ckpt is not None:
         load_weights(encoder, checkpoint_weights(exp, ckpt), ckpt)
-    return PooledEncoder(encoder) if exp.encoder_family == "vit" else encoder
+    return exp.method.pooled(encoder)

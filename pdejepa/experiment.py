@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
 from typing import Any, Callable
 
 from torch.utils.data import DataLoader, Dataset, default_collate
@@ -20,7 +19,6 @@ from symmetries.registry import equation_text
 
 from .config import Config
 from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
-
 from .data.sampling import EpochShuffle, RankBatches
 from .data.sources import given_file, simulated_file
 from .data.trajectories import open_h5
@@ -112,8 +110,8 @@ class Experiment:
 
     def split_file(self, split: str) -> Path:
         """The file of ``split``: ``data.files.<split>`` as given, checked to hold this equation's fields and
-        :attr:`labels` (:func:`~pdejepa.data_files.given_file`; ``data.num_*`` are then ignored), else
-        ``<data.dir>/<equation>_<split>.h5``, simulated if missing (:func:`~pdejepa.data_files.simulated_file`)."""
+        :attr:`labels` (:func:`~pdejepa.data.sources.given_file`; ``data.num_*`` are then ignored), else
+        ``<data.dir>/<equation>_<split>.h5``, simulated if missing (:func:`~pdejepa.data.sources.simulated_file`)."""
         d = self.config.data
         if d.files.train is None:
             return simulated_file(d, split, self.progress)
@@ -168,6 +166,10 @@ class Experiment:
 
     def view_maker(self, augment: bool = True) -> ViewMaker | FlowViewMaker:
         """Views of trajectory batches: symmetries of ``pretrain.strengths`` when ``augment``, else the plain window."""
+        if self.is_procedural:
+            raise ValueError(
+                f"{self.config.data.equation!r} is a procedural set: its items are inputs, not trajectories"
+            )
         return make_views(**self.view_settings(None if augment else {}))
 
     @cached_property
@@ -215,9 +217,8 @@ class Experiment:
 
     def pretraining_loader(self, collate_fn: Callable) -> DataLoader:
         """:attr:`train_set` in shuffled global batches of ``pretrain.batch_size`` whose order is a function of
-        ``(pretrain.seed, epoch)``
-        (:class:`~pdejepa.data.sampling.EpochShuffle`), each split over the processes of a data-parallel run
-        (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` worker processes."""
+        ``(pretrain.seed, epoch)`` (:class:`~pdejepa.data.sampling.EpochShuffle`), each split over the processes of a
+        data-parallel run (:class:`~pdejepa.data.sampling.RankBatches`), in ``pretrain.num_workers`` workers."""
         p, data = self.config.pretrain, self.train_set
         batches = RankBatches(EpochShuffle(data, p.seed), p.batch_size, name="pretrain.batch_size")
         if hasattr(collate_fn, "bind_batches"):  # a mask collator draws each global batch's masks

@@ -39,13 +39,32 @@ def config_keys() -> str:
     )
 
 
+class HelpWithConfig(argparse.Action):
+    """``-h/--help`` that lists the config fields (and for ``pretrain`` the methods) only when asked: reading them
+    loads the methods, which the rest of the command line never needs to."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show this help and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace, values, option_string=None) -> None:
+        methods = f"{methods_help()}\n\n" if parser.prog.endswith(" pretrain") else ""
+        parser.epilog = methods + config_keys()
+        parser.print_help()
+        parser.exit()
+
+
+def job_parser(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with the config fields (:class:`HelpWithConfig`)."""
+    p = sub.add_parser(
+        name, help=text, description=text, add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("-h", "--help", action=HelpWithConfig)
+    return p
+
+
 def add_learning(sub: argparse._SubParsersAction) -> None:
-    epilog = config_keys()
     for name, text in JOBS.items():
-        text_epilog = f"{methods_help()}\n\n{epilog}" if name == "pretrain" else epilog
-        p = sub.add_parser(
-            name, help=text, description=text, epilog=text_epilog, formatter_class=argparse.RawDescriptionHelpFormatter
-        )
+        p = job_parser(sub, name, text)
         p.add_argument("--config", type=Path, help="YAML (e.g. configs/burgers_vicreg.yaml); defaults otherwise")
         p.add_argument(
             "--out", type=Path, default=Path(f"results/{name}"), help="run folder (config, logs, checkpoints, tables)"
@@ -54,12 +73,16 @@ def add_learning(sub: argparse._SubParsersAction) -> None:
         if name != "pretrain":
             p.add_argument("--ckpt", type=Path, help="pretraining checkpoint (required unless --print-config)")
         p.set_defaults(run=run_job)
-    q = sub.add_parser(
-        "quickstart",
-        help="generate Burgers data, pretrain, regress viscosity, print the comparison",
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    e = job_parser(
+        sub, "embed", "write the frozen representation of every sample of a trajectory file (netCDF, sample x feature)"
     )
+    e.add_argument("file", type=Path, help="a trajectory file of ours (pdejepa generate or import)")
+    e.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint (RUN/last.ckpt)")
+    e.add_argument("--out", type=Path, required=True, help="netCDF file to write (EMB.nc)")
+    e.add_argument("--config", type=Path, help="the pretraining's YAML (default: config.yaml beside the checkpoint)")
+    add_common(e)
+    e.set_defaults(run=run_embed)
+    q = job_parser(sub, "quickstart", "generate Burgers data, pretrain, regress viscosity, print the comparison")
     q.add_argument("--out", type=Path, default=Path("results/quickstart"))
     add_common(q)
     q.set_defaults(run=run_quickstart, config=None)
@@ -78,13 +101,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars or per-step lines (logs stay quiet)")
 
 
-def print_config(args: argparse.Namespace, overrides: list[str]) -> int:
+def print_config(config: Path | dict | None, overrides: list[str]) -> int:
     import yaml
 
     from pdejepa.api import configure
     from pdejepa.config import as_plain
 
-    print(yaml.safe_dump(as_plain(configure(args.config, overrides)), sort_keys=False), end="")
+    print(yaml.safe_dump(as_plain(configure(config, overrides)), sort_keys=False), end="")
     return 0
 
 
@@ -93,7 +116,7 @@ def run_job(args: argparse.Namespace) -> int:
     from pdejepa.distributed import first_process
 
     if args.print_config:
-        return print_config(args, args.overrides)
+        return print_config(args.config, args.overrides)
     if args.command == "pretrain":
         ckpt = api.pretrain(args.config, args.out, overrides=args.overrides, progress=not args.no_progress)
         if first_process():  # the other processes of a DDP run rerun this command: one line, from the first
@@ -106,10 +129,23 @@ def run_job(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_quickstart(args: argparse.Namespace) -> int:
-    from pdejepa.api import quickstart
+def run_embed(args: argparse.Namespace) -> int:
+    from pdejepa.api import embed
 
     if args.print_config:
-        return print_config(args, [f"data.dir={args.out / 'data'}", *args.overrides])
+        run_config = args.ckpt.parent / "config.yaml"
+        return print_config(args.config or (run_config if run_config.is_file() else None), args.overrides)
+    out = embed(
+        args.ckpt, args.file, args.out, config=args.config, overrides=args.overrides, progress=not args.no_progress
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def run_quickstart(args: argparse.Namespace) -> int:
+    from pdejepa.api import QUICKSTART, quickstart
+
+    if args.print_config:
+        return print_config(QUICKSTART, [f"data.dir={args.out / 'data'}", *args.overrides])
     print(quickstart(args.out, overrides=args.overrides, progress=not args.no_progress))
     return 0

@@ -38,20 +38,31 @@ class Config:
 
 
 _ASSEMBLED: dict[tuple, type] = {}
+ASSEMBLED_PREFIX = "PretrainConfig_with_"
 
 
 def pretrain_section() -> type:
     """:class:`~.sections.PretrainConfig` with a field per registered method that has a config section
-    (``pretrain.<name>``), for the methods registered now."""
+    (``pretrain.<name>``), for the methods registered now. Its name lists them
+    (``PretrainConfig_with_jepa_dynamics_world``), and the module resolves that name (:func:`__getattr__`), so a
+    config pickles and unpickles in another process."""
     from ..methods import METHODS
 
     sections = tuple((name, method.Section) for name, method in METHODS.items() if method.Section is not None)
     if sections not in _ASSEMBLED:
         fields = [(name, section, field(default_factory=section)) for name, section in sections]
+        name = ASSEMBLED_PREFIX + "_".join(name for name, _ in sections)
         _ASSEMBLED[sections] = dataclasses.make_dataclass(
-            "PretrainConfig", fields, bases=(PretrainConfig,), frozen=True, namespace={"__module__": __name__}
+            name, fields, bases=(PretrainConfig,), frozen=True, namespace={"__module__": __name__}
         )
     return _ASSEMBLED[sections]
+
+
+def __getattr__(name: str) -> type:
+    """The assembled pretraining section of that name (how pickle finds it)."""
+    if name.startswith(ASSEMBLED_PREFIX) and pretrain_section().__name__ == name:
+        return pretrain_section()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def defaults() -> dict[str, Any]:

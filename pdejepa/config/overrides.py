@@ -8,6 +8,9 @@ import copy
 from .yaml_io import parse_value
 
 
+MOVED = {"pretrain.expander": "pretrain.vicreg.expander"}  # fields that moved to a method's own section
+
+
 def merge(base: dict, update: dict, open_fields: tuple[str, ...], path: str = "", extend_open: bool = False) -> dict:
     """``base`` with ``update`` merged in; unknown keys are an error naming them.
 
@@ -21,7 +24,8 @@ def merge(base: dict, update: dict, open_fields: tuple[str, ...], path: str = ""
     for key, value in update.items():
         where = f"{path}{key}"
         if key not in out and not (extend_open and path.rstrip(".").split(".")[-1] in open_fields):
-            raise ValueError(f"unknown config field {where!r}; allowed here: {sorted(out)}")
+            moved = f" (it moved to {MOVED[where]})" if where in MOVED else ""
+            raise ValueError(f"unknown config field {where!r}{moved}; allowed here: {sorted(out)}")
         extend = key not in open_fields or (extend_open and value != {})
         if isinstance(out.get(key), dict) and isinstance(value, dict) and extend:
             out[key] = merge(out[key], value, open_fields, where + ".", extend_open)

@@ -143,7 +143,8 @@ class TimestepConfig:
     Gaussian ``code_noise`` (std) and ``code_dropout`` (probability) on the standardised code in training;
     ``film_weight_decay`` of the conditioning layers (None: ``1e-4`` as every weight); ``code_window: other``
     conditions each training pair on the code of a window of its trajectory that shares no frame with it.
-    ``residual``: every stepper predicts the change from its last input frame (:class:`~.steppers.ConditionedFNO`).
+    ``residual``: every stepper predicts the change from its last input frame
+    (:class:`~pdejepa.steppers.ConditionedFNO`).
     ``workers``: steppers trained side by side, each in a process with its share of torch's threads (None: one per
     thread on the CPU, at most one per stepper; one on a GPU; :mod:`~pdejepa.jobs.pool`)."""
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import RandomSampler, Sampler, get_worker_info
 
-from ..checks import check_count
+from ..checks import check_batch, check_count
 from ..distributed import rank_and_world
 
 
@@ -58,10 +58,7 @@ class RankBatches(Sampler[list[int]]):
     ):
         self.sampler = sampler
         self.batch_size = check_count(name, batch_size)
-        if batch_size > len(sampler):  # with the tail dropped, an epoch would hold no batch
-            raise ValueError(
-                f"{name}={batch_size} exceeds the {len(sampler)} training items: an epoch would hold no batch"
-            )
+        check_batch(name, batch_size, len(sampler))  # with the tail dropped, an epoch would hold no batch
         self.world = None if world is None else check_count("world", world)
         self.rank = None if world is None else check_count("rank", rank or 0, low=0, high=self.world - 1)
         self._order: list[int] = []  # the last order dealt or drawn, its positions, its epoch, and whether dealt
@@ -101,7 +98,7 @@ class RankBatches(Sampler[list[int]]):
         the one :meth:`__iter__` last dealt; a copy in a DataLoader worker draws it again from the sampler (a
         function of ``(seed, epoch)`` for :class:`EpochShuffle`), which answers as the main process does,
         since its epoch was set before the iterator was built (as Lightning and
-        :func:`~pdejepa.fitting.announce_resume` do). Raises ValueError for ids that are not one process's
+        :func:`~pdejepa.jobs.pretraining.announce_resume` do). Raises ValueError for ids that are not one process's
         part of one global batch of that order.
         """
         epoch = getattr(self.sampler, "epoch", None)  # without one, the order is drawn anew every time

@@ -62,22 +62,25 @@ def given_file(data: DataConfig, split: str, layout: str, variables: tuple[str, 
     is ``data.equation`` and which holds the per-sample ``variables`` (``data.label`` first). No fingerprint is
     checked and nothing is simulated: the file is used as it is, whatever its size."""
     dataset_defaults(data.equation)  # refuses an unknown name
-    name = f"data.files.{split}"
     path = Path(getattr(data.files, split))
+    check_trajectory_file(path, f"data.files.{split}", data.equation, layout, variables)
+    return path
+
+
+def check_trajectory_file(path: Path, name: str, equation: str, layout: str, variables: tuple[str, ...]) -> None:
+    """Refuse in one line (naming it ``name=path``) a file that is not a finished trajectory file of ours
+    (:func:`solvers.reader.open_trajectories`) of ``layout`` (``"1D"`` or ``"2D"``), whose ``equation`` attribute
+    is not ``equation`` or which lacks one of the per-sample ``variables``."""
     if not path.is_file():
         raise FileNotFoundError(f"{name}={path} does not exist: give a trajectory file of ours (pdejepa import)")
     try:
         with open_trajectories(path, layout) as (ds, _):
-            equation = str(ds.attrs.get("equation", "(none)"))
+            held = str(ds.attrs.get("equation", "(none)"))
             per_sample = sorted(str(n) for n, v in ds.data_vars.items() if v.dims == ("sample",))
     except ValueError as err:
         raise ValueError(f"{name}: {err}") from None
-    if equation != data.equation:
-        raise ValueError(f"{name}={path} holds equation {equation!r}, not data.equation={data.equation!r}")
+    if held != equation:
+        raise ValueError(f"{name}={path} holds equation {held!r}, not data.equation={equation!r}")
     missing = [v for v in variables if v not in per_sample]
     if missing:
-        raise ValueError(
-            f"{name}={path} lacks per-sample variable(s) {missing} (data.label={variables[0]!r}, then the "
-            f"equation's parameters); it has {per_sample}"
-        )
-    return path
+        raise ValueError(f"{name}={path} lacks per-sample variable(s) {missing}; it has {per_sample}")

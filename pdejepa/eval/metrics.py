@@ -5,7 +5,7 @@
 - ``VRMSE``: The Well's variance-scaled RMSE, ``sqrt(mean((pred - true)^2) / (Var(true) + eps))`` per field,
   mean and (unbiased) variance over space: 1 is the error of predicting the field's spatial mean.
 - ``NMSE`` is kept for the regression of a scalar label (MSE / Var of the label over the test set,
-  :mod:`pdejepa.eval.regression`).
+  :mod:`pdejepa.eval.regressors`).
 """
 
 from __future__ import annotations

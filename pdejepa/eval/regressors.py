@@ -113,16 +113,17 @@ class RegressionModule(L.LightningModule):
 
 @torch.no_grad()
 def encode(
-    encoder: ResNet, loader, views: ViewMaker, label_index: int = 0, progress: bool = False
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frozen representations ``(N, dim)`` of un-augmented windows and the raw labels ``(N,)``; a progress bar
-    on stderr when ``progress``."""
+    encoder: ResNet, loader, views: ViewMaker, label_index: int | None = 0, progress: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Frozen representations ``(N, dim)`` of un-augmented windows and the raw labels ``(N,)`` (None with
+    ``label_index=None``); a progress bar on stderr when ``progress``."""
     encoder.eval()
     hs, ys = [], []
     for batch in progress_bar(loader, desc="encoding", enabled=progress):
         hs.append(encoder(views(batch, seed=0, augment=False)).double())
-        ys.append(batch["labels"][:, label_index].double())
-    return torch.cat(hs), torch.cat(ys)
+        if label_index is not None:
+            ys.append(batch["labels"][:, label_index].double())
+    return torch.cat(hs), torch.cat(ys) if ys else None
 
 
 def ridge_probe(

@@ -9,17 +9,11 @@ import numpy as np
 from solvers.figures import pyplot, wrapped
 
 from ..eval.regressors import REGRESSORS
+from .spread import spread
 
 MARKERS = ("o", "s", "^", "D", "v")
 PAD = 1.5  # the label axis reaches this factor beyond the smallest and largest count
 DODGE = 1.06  # neighbouring methods sit this factor apart along the (log) label axis, so no marker hides another
-
-
-def spread(values: np.ndarray) -> tuple[float, float, float]:
-    """``(mean, lower end, upper end)`` of mean +- std over seeds; on a log axis the lower end stops at the
-    smallest seed where mean - std is not positive."""
-    mean, std = float(values.mean()), float(values.std())
-    return mean, mean - std if mean - std > 0 else float(values.min()), mean + std
 
 
 def regression_figure(rows: list[dict], label: str, title: str) -> Any:

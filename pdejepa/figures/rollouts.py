@@ -10,7 +10,7 @@ import torch
 from solvers.figures import cell_extent, pyplot, wrapped
 
 from ..steppers import VARIANTS
-from .label_budgets import spread
+from .spread import spread
 
 # (row key of the per-frame curve, axis label, the error of a trivial predictor drawn as a dashed line)
 ERRORS = (

@@ -34,14 +34,14 @@ def probe(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
         )
     if exp.encoder_family != "vit":
         raise ValueError(
-            f"class probes read a JEPA ViT's tokens; pretrain.encoder={exp.config.pretrain.encoder!r} is not a ViT"
+            f"class probes read a ViT's tokens; pretrain.encoder={exp.config.pretrain.encoder!r} is not a ViT"
         )
     r = exp.config.probe
     save_config(exp.config, out, "probe_config.yaml")
     train, test = exp.procedural_sets
-    rows = []
-    for method in ("jepa_frozen", "random_frozen"):
-        encoder = load_encoder(exp, ckpt if method == "jepa_frozen" else None, exp.config.pretrain.seed).vit
+    rows, pretrained = [], f"{exp.method.name}_frozen"
+    for method in (pretrained, "random_frozen"):
+        encoder = load_encoder(exp, ckpt if method == pretrained else None, exp.config.pretrain.seed).vit
         h_train, y_train = frozen_tokens(encoder, DataLoader(train, batch_size=256), progress=exp.progress)
         h_test, y_test = frozen_tokens(encoder, DataLoader(test, batch_size=256), progress=exp.progress)
         for budget, kind, seed in itertools.product(r.budgets, r.probes, r.seeds):

@@ -35,7 +35,8 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     Writes ``regress_config.yaml``, ``regression.json`` (the rows), ``regression.md`` (the table) and
     ``regression.png`` (NMSE against labels) to ``out``; returns one row per method, budget and seed.
     """
-    rows = regression_rows(exp, ckpt, out)
+    save_config(exp.config, out, "regress_config.yaml")
+    rows = regression_rows(exp, ckpt)
     write_atomic(out / "regression.json", json.dumps(rows, indent=1))
     d = exp.config.data
     sizes = (len(exp.dataset(path)) for path in exp.files)  # the files' sizes: data.files may give any
@@ -46,11 +47,10 @@ def regress(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     return rows
 
 
-def regression_rows(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
+def regression_rows(exp: Experiment, ckpt: Path) -> list[dict]:
     """The rows of :func:`regress`: ``method``, ``budget``, ``labels``, ``seed`` and the test metrics."""
     r, d, progress = exp.config.regress, exp.config.data, exp.progress
     train_file, test_file = exp.files
-    save_config(exp.config, out, "regress_config.yaml")
     train = exp.dataset(train_file)
     test = DataLoader(exp.dataset(test_file), batch_size=128, collate_fn=collate)
     views = exp.view_maker(augment=False)

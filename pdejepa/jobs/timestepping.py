@@ -23,7 +23,6 @@ from torch.utils.data import DataLoader
 from solvers.figures import parameter_text, save_figure, variable_label
 from solvers.threads import job_workers, threads_per_worker
 
-
 from ..checks import check_batch
 from ..config import TimestepConfig, save_config
 from ..data.restrict import coarsen, restrict_flow
@@ -38,7 +37,7 @@ from ..report.tables import gap_closed, timestep_table
 from ..steppers.module import TimeStepping
 from ..steppers.pairs import FramePairs
 from ..train.trainer import quiet_trainer
-from .conditioning import Codes, conditioning
+from .stepper_codes import Codes, frozen_codes
 from .pool import run_jobs
 
 SUMMARY = "timestep.md"  # the table, what SSL conditioning gains, and where the figures are
@@ -168,7 +167,7 @@ def timestep(exp: Experiment, ckpt: Path, out: Path) -> list[dict]:
     u_train, u_test = (fields_after(exp.dataset(path), context, t.pool, exp.is_flow) for path in exp.files)
     pairs = len(FramePairs(u_train, torch.zeros(len(u_train), 0), t.history, t.horizon))
     check_batch("timestep.batch_size", t.batch_size, pairs)
-    codes = conditioning(exp, ckpt)
+    codes = frozen_codes(exp, ckpt)
     grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()} if exp.is_flow else None
     diagnostics = FlowDiagnostics(tuple(grid["x"]), tuple(grid["y"])) if grid else None
     jobs = [(variant, seed) for seed in t.seeds for variant in t.variants]

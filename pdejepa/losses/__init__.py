@@ -1,6 +1,19 @@
 """Self-supervised objectives: pure functions over tensors plus thin modules."""
 
 from .jepa import DISTANCES, JEPALoss, jepa_loss, variance_penalty
-from .vicreg import VICRegLoss, vicreg_terms
+from .sigreg import epps_pulley, random_directions, sigreg
+from .vicreg import VICRegLoss, covariance_penalty, variance_hinge, vicreg_terms
 
-__all__ = ["DISTANCES", "JEPALoss", "VICRegLoss", "jepa_loss", "variance_penalty", "vicreg_terms"]
+__all__ = [
+    "DISTANCES",
+    "JEPALoss",
+    "VICRegLoss",
+    "covariance_penalty",
+    "epps_pulley",
+    "jepa_loss",
+    "random_directions",
+    "sigreg",
+    "variance_hinge",
+    "variance_penalty",
+    "vicreg_terms",
+]

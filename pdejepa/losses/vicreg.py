@@ -28,6 +28,19 @@ def off_diagonal(m: torch.Tensor) -> torch.Tensor:
     return m.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
 
 
+def variance_hinge(z: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """``mean_d relu(1 - sqrt(Var_i z_{i,d} + eps))`` of embeddings ``(N, dim)`` (eq. 1)."""
+    z = z - z.mean(dim=0)
+    return F.relu(1 - torch.sqrt(z.var(dim=0) + eps)).mean()
+
+
+def covariance_penalty(z: torch.Tensor) -> torch.Tensor:
+    """``(1/D) sum_{d != e} C(z)_{de}^2`` of embeddings ``(N, D)``, ``C`` their covariance (eq. 3-4)."""
+    z = z - z.mean(dim=0)
+    n, d = z.shape
+    return off_diagonal(z.T @ z / (n - 1)).pow(2).sum() / d
+
+
 def vicreg_terms(z_a: torch.Tensor, z_b: torch.Tensor, eps: float = 1e-4) -> dict[str, torch.Tensor]:
     """The three VICReg terms for embeddings ``z_a, z_b`` of shape ``(batch, dim)``."""
     if z_a.shape != z_b.shape or z_a.ndim != 2 or z_a.shape[0] < 2:
@@ -36,12 +49,8 @@ def vicreg_terms(z_a: torch.Tensor, z_b: torch.Tensor, eps: float = 1e-4) -> dic
         )
     invariance = F.mse_loss(z_a, z_b)
     a, b = gather(z_a), gather(z_b)
-    a, b = a - a.mean(dim=0), b - b.mean(dim=0)
-    std_a, std_b = torch.sqrt(a.var(dim=0) + eps), torch.sqrt(b.var(dim=0) + eps)
-    variance = F.relu(1 - std_a).mean() / 2 + F.relu(1 - std_b).mean() / 2
-    n, d = a.shape
-    cov_a, cov_b = a.T @ a / (n - 1), b.T @ b / (n - 1)
-    covariance = off_diagonal(cov_a).pow(2).sum() / d + off_diagonal(cov_b).pow(2).sum() / d
+    variance = variance_hinge(a, eps) / 2 + variance_hinge(b, eps) / 2
+    covariance = covariance_penalty(a) + covariance_penalty(b)
     return {"invariance": invariance, "variance": variance, "covariance": covariance}
 
 

@@ -3,13 +3,14 @@ the checks read. A new method is a module with a :class:`~.base.PretrainingModul
 
 from __future__ import annotations
 
-from .base import DATA_KINDS, ENCODERS, PretrainingModule
+from .base import DATA_KINDS, ENCODERS, PretrainingModule, ResNetPretraining
 from .dynamics import DynamicsPretraining
 from .jepa import JEPAPretraining
 from .vicreg import VICRegPretraining
+from .world import WorldModelPretraining
 
 METHODS: dict[str, type[PretrainingModule]] = {
-    method.name: method for method in (VICRegPretraining, JEPAPretraining, DynamicsPretraining)
+    method.name: method for method in (VICRegPretraining, JEPAPretraining, DynamicsPretraining, WorldModelPretraining)
 }
 
 
@@ -27,6 +28,8 @@ __all__ = [
     "DynamicsPretraining",
     "JEPAPretraining",
     "PretrainingModule",
+    "ResNetPretraining",
     "VICRegPretraining",
+    "WorldModelPretraining",
     "method_of",
 ]

@@ -16,10 +16,11 @@ from typing import Any, ClassVar, Protocol
 
 import lightning as L
 import torch
+from torch import nn
 from torch.utils.data import Dataset
 
 from ..data import make_views
-from ..models import VIT_SIZES
+from ..models import VIT_SIZES, resnet
 from ..models.resnet import DEPTHS as RESNET_DEPTHS
 from ..train.collapse import EMBEDDING_BUFFER
 
@@ -27,7 +28,7 @@ ENCODERS = {"resnet": tuple(RESNET_DEPTHS), "vit": tuple(VIT_SIZES)}  # family -
 DATA_KINDS = ("1d", "2d", "procedural")  # 1D fields, 2D flows, procedural images and videos
 
 
-class Experiment(Protocol):
+class MethodContext(Protocol):
     """What a method reads of :class:`pdejepa.experiment.Experiment` (named here so that methods need not
     import it: the config reads the registry of methods, and the experiment reads the config)."""
 
@@ -41,6 +42,9 @@ class Experiment(Protocol):
 
     @property
     def encoder_input(self) -> tuple[tuple[int, ...], int]: ...
+
+    @property
+    def channels(self) -> int: ...
 
 
 class PretrainingModule(L.LightningModule):
@@ -87,7 +91,7 @@ class PretrainingModule(L.LightningModule):
         self.embeddings.append(h.detach().float().cpu())
 
     @classmethod
-    def check(cls, exp: Experiment) -> None:
+    def check(cls, exp: MethodContext) -> None:
         """Refuse an experiment this method cannot train on (called before any data is simulated)."""
         p = exp.config.pretrain
         if exp.encoder_family != cls.encoder_family:
@@ -103,15 +107,65 @@ class PretrainingModule(L.LightningModule):
             )
 
     @classmethod
-    def build(cls, exp: Experiment) -> "PretrainingModule":
+    def build(cls, exp: MethodContext) -> "PretrainingModule":
         """The module as ``exp`` configures it (global random state already seeded by the caller)."""
         raise NotImplementedError(f"{cls.__name__} must say how it is built from an experiment")
 
+    @classmethod
+    def frozen_encoder(cls, exp: MethodContext) -> nn.Module:
+        """A fresh encoder as the downstream jobs use it frozen, into which the weights under
+        :attr:`encoder_weights` load."""
+        raise NotImplementedError(f"{cls.__name__} must say how its frozen encoder is rebuilt")
+
     @staticmethod
-    def resnet_arguments(exp: Experiment) -> dict[str, Any]:
-        """What a method with a ResNet encoder takes from the shared ``pretrain`` section: the views (with
-        ``pretrain.strengths``), the encoder (``encoder``, ``width``, ``small_input``, as the downstream jobs
-        rebuild it), AdamW's ``lr`` and ``weight_decay``, and the ``seed``."""
+    def pooled(encoder: nn.Module) -> nn.Module:
+        """The frozen encoder as ``(batch, ...) -> (batch, dim)``."""
+        return encoder
+
+    @classmethod
+    def encoder_signature(cls, exp: MethodContext) -> dict[str, Any]:
+        """What fixes the frozen encoder besides the data, the method and ``pretrain.encoder`` (stored in every
+        checkpoint and checked when one is used)."""
+        raise NotImplementedError(f"{cls.__name__} must say what signs its frozen encoder")
+
+    @classmethod
+    def collate(cls, exp: MethodContext, module: "PretrainingModule") -> Callable:
+        """How the loader collates a batch for ``module``: the training set's own collation by default."""
+        return exp.train_collate
+
+
+class ResNetPretraining(PretrainingModule):
+    """A method whose encoder is the configured ResNet over the views (``views``, ``encoder``, ``width``,
+    ``small_input``), trained with AdamW's ``lr`` and ``weight_decay`` from ``seed``: the arguments every such method
+    takes from the shared ``pretrain`` section (:meth:`shared_arguments`), saved as hyperparameters with the
+    subclass's own. A subclass adds its heads after ``super().__init__(**shared)``."""
+
+    encoder_family = "resnet"
+
+    def __init__(
+        self,
+        *,
+        views: dict[str, Any],
+        encoder: str = "resnet10",
+        width: int = 16,
+        small_input: bool = False,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(views=views, seed=seed)
+        self.save_hyperparameters()  # this frame's arguments and the calling subclass's
+        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Representation ``(batch, dim)`` of views ``(batch, channels, ...)``."""
+        return self.encoder(x)
+
+    @staticmethod
+    def shared_arguments(exp: MethodContext) -> dict[str, Any]:
+        """The arguments of :class:`ResNetPretraining` from the shared ``pretrain`` section: the views (with
+        ``pretrain.strengths``), the encoder as the downstream jobs rebuild it, AdamW's ``lr`` and ``weight_decay``,
+        and the ``seed``."""
         p = exp.config.pretrain
         return {
             "views": exp.view_settings(),
@@ -124,6 +178,17 @@ class PretrainingModule(L.LightningModule):
         }
 
     @classmethod
-    def collate(cls, exp: Experiment, module: "PretrainingModule") -> Callable:
-        """How the loader collates a batch for ``module``: the training set's own collation by default."""
-        return exp.train_collate
+    def frozen_encoder(cls, exp: MethodContext) -> nn.Module:
+        p = exp.config.pretrain
+        return resnet(p.encoder, in_channels=exp.channels, width=p.width, small_input=p.small_input)
+
+    @classmethod
+    def encoder_signature(cls, exp: MethodContext) -> dict[str, Any]:
+        """The ResNet's width, stem, window and input channels."""
+        p = exp.config.pretrain
+        return {
+            "pretrain.width": p.width,
+            "pretrain.small_input": p.small_input,
+            "pretrain.window": list(p.window),
+            "input channels": exp.channels,
+        }

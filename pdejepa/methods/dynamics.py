@@ -12,6 +12,7 @@ trajectory's own features (its amount and pattern of smoke) do not help the pred
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,9 +22,9 @@ from torch.utils.data import Dataset
 from symmetries.randomness import per_sample
 
 from ..data.restrict import coarsen
-from ..models import FiLMConvNet, resnet
+from ..models import FiLMConvNet
 from ..train.schedules import warmup_cosine
-from .base import Experiment, PretrainingModule
+from .base import MethodContext, ResNetPretraining
 
 PAIR_STREAM = 2_000  # randomness stream for the times of the predicted steps, apart from the views' streams
 
@@ -54,7 +55,7 @@ def step_scales(data: Dataset, pool: int, count: int = 64) -> tuple[tuple[float,
     return tuple(field_rms.tolist()), tuple(step_rms.tolist())
 
 
-class DynamicsPretraining(PretrainingModule):
+class DynamicsPretraining(ResNetPretraining):
     """Encoder + code head trained so that a FiLM-conditioned stepper predicts other steps of the trajectory.
 
     Batches hold ``u`` ``(batch, time, fields, *space)`` (1D fields or 2D flows).
@@ -73,40 +74,31 @@ class DynamicsPretraining(PretrainingModule):
     name = "dynamics"
     summary = "self-supervision by the dynamics: the code of a window conditions a stepper of other steps (a ResNet)"
     Section = DynamicsConfig
-    encoder_family = "resnet"
     low_rank_expected = True  # the code holds a few parameters of the dynamics: a falling RankMe is the aim
 
     def __init__(
         self,
         *,
-        views: dict,
         scales: tuple[tuple[float, ...], tuple[float, ...]],
-        encoder: str = "resnet10",
-        width: int = 16,
-        small_input: bool = False,
         code: int = 16,
         hidden: int = 32,
         blocks: int = 3,
         pool: int = 2,
         pairs: int = 2,
-        lr: float = 2e-3,
-        weight_decay: float = 1e-4,
-        seed: int = 0,
+        **shared: Any,
     ) -> None:
-        super().__init__(views=views, seed=seed)
-        self.save_hyperparameters()
-        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
+        super().__init__(**shared)
         self.to_code = nn.Linear(self.encoder.dim, code)
         fields = len(scales[0])
-        self.stepper = FiLMConvNet(fields, code, hidden, blocks, dims=1 if views.get("grid") is None else 2)
+        self.stepper = FiLMConvNet(fields, code, hidden, blocks, dims=1 if shared["views"].get("grid") is None else 2)
         self.register_buffer("field_scale", torch.tensor(scales[0], dtype=torch.float32))
         self.register_buffer("step_scale", torch.tensor(scales[1], dtype=torch.float32))
 
     @classmethod
-    def build(cls, exp: Experiment) -> DynamicsPretraining:
+    def build(cls, exp: MethodContext) -> DynamicsPretraining:
         d = exp.config.pretrain.dynamics
         return cls(
-            **cls.resnet_arguments(exp),
+            **cls.shared_arguments(exp),
             scales=step_scales(exp.train_set, d.pool),
             code=d.code,
             hidden=d.hidden,
@@ -114,10 +106,6 @@ class DynamicsPretraining(PretrainingModule):
             pool=d.pool,
             pairs=d.pairs,
         )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Representation ``(batch, dim)`` of views."""
-        return self.encoder(x)
 
     def steps(self, batch: dict, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``pairs`` steps per trajectory at times drawn from ``(seed, sample id)``: the coarsened, scaled state

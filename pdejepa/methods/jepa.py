@@ -12,16 +12,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+from torch import nn
 
 from ..config.schema import Rules
 from ..losses import DISTANCES, JEPALoss
 from ..masks import MaskCollator, MultiBlock2D, MultiBlock3D, vjepa_masks
-from ..models import Predictor, gather_tokens, vit
+from ..models import PooledEncoder, Predictor, gather_tokens, vit
 from ..train.ema import ema_update
 from ..train.schedules import cosine, linear, warmup_cosine
-from .base import Experiment, PretrainingModule
+from .base import DATA_KINDS, MethodContext, PretrainingModule
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class JEPAPretraining(PretrainingModule):
     summary = "I-JEPA (images, 1D windows) or V-JEPA (videos, 2D flows): masked tokens from an EMA target ViT"
     Section = JEPAConfig
     encoder_family = "vit"
-    data_kinds = ("1d", "2d", "procedural")
+    data_kinds = DATA_KINDS
     encoder_weights = "target_encoder."
     video_views = True
 
@@ -116,7 +118,7 @@ class JEPAPretraining(PretrainingModule):
         self.loss = JEPALoss(loss, var_weight)
 
     @classmethod
-    def build(cls, exp: Experiment) -> JEPAPretraining:
+    def build(cls, exp: MethodContext) -> JEPAPretraining:
         p, j = exp.config.pretrain, exp.config.pretrain.jepa
         size, channels = exp.encoder_input
         return cls(
@@ -137,7 +139,29 @@ class JEPAPretraining(PretrainingModule):
         )
 
     @classmethod
-    def collate(cls, exp: Experiment, module: PretrainingModule) -> Callable:
+    def frozen_encoder(cls, exp: MethodContext) -> nn.Module:
+        """The target ViT as configured (size, patches, tubelets) for the data's input."""
+        j = exp.config.pretrain.jepa
+        size, channels = exp.encoder_input
+        return vit(exp.config.pretrain.encoder, size, channels, j.patch_size, j.tubelet_size)
+
+    @staticmethod
+    def pooled(encoder: nn.Module) -> nn.Module:
+        return PooledEncoder(encoder)
+
+    @classmethod
+    def encoder_signature(cls, exp: MethodContext) -> dict[str, Any]:
+        j = exp.config.pretrain.jepa
+        size, channels = exp.encoder_input
+        return {
+            "pretrain.jepa.patch_size": j.patch_size,
+            "pretrain.jepa.tubelet_size": j.tubelet_size,
+            "input size": list(size),
+            "input channels": channels,
+        }
+
+    @classmethod
+    def collate(cls, exp: MethodContext, module: PretrainingModule) -> Callable:
         """The training set's collation, with each global batch's masks drawn from ``(seed, epoch, ids)``."""
         masks = jepa_masks(exp.config.pretrain.jepa.past, module.encoder.grid)
         return MaskCollator(masks, exp.train_collate, seed=exp.config.pretrain.seed)
@@ -196,7 +220,7 @@ class JEPAPretraining(PretrainingModule):
     def on_train_epoch_start(self) -> None:
         """New masks every epoch: tell the collator the epoch. Lightning builds each later epoch's
         iterator, and so each worker's copy of the collator, after this hook; the first epoch of a
-        resumed run is announced before (:func:`pdejepa.fitting.announce_resume`)."""
+        resumed run is announced before (:func:`pdejepa.jobs.pretraining.announce_resume`)."""
         collate = getattr(self.trainer.train_dataloader, "collate_fn", None)
         if hasattr(collate, "set_epoch"):
             collate.set_epoch(self.current_epoch)

@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from ..losses import VICRegLoss
-from ..models import resnet
-from .base import Experiment, PretrainingModule
+from .base import MethodContext, ResNetPretraining
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def expander(dim: int, sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class VICRegPretraining(PretrainingModule):
+class VICRegPretraining(ResNetPretraining):
     """Encoder + expander trained with VICReg on two symmetry views of each trajectory.
 
     Views are made on the device after the batch is moved (``views``: the keyword arguments of
@@ -43,35 +42,20 @@ class VICRegPretraining(PretrainingModule):
     name = "vicreg"
     summary = "VICReg on two Lie-symmetry views of each trajectory (a ResNet)"
     Section = VICRegConfig
-    encoder_family = "resnet"
 
     def __init__(
-        self,
-        *,
-        views: dict[str, Any],
-        encoder: str = "resnet18",
-        width: int = 16,
-        small_input: bool = True,
-        expander_sizes: tuple[int, ...] = (256, 256, 256),
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        max_epochs: int = 10,
-        seed: int = 0,
+        self, *, expander_sizes: tuple[int, ...] = (256, 256, 256), max_epochs: int = 10, **shared: Any
     ) -> None:
-        super().__init__(views=views, seed=seed)
-        self.save_hyperparameters()
-        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
+        """``expander_sizes``: the expander's layers; ``max_epochs``: the cosine schedule's length; ``shared``:
+        :class:`~.base.ResNetPretraining`'s arguments."""
+        super().__init__(**shared)
         self.expander = expander(self.encoder.dim, tuple(expander_sizes))
         self.loss = VICRegLoss()
 
     @classmethod
-    def build(cls, exp: Experiment) -> VICRegPretraining:
+    def build(cls, exp: MethodContext) -> VICRegPretraining:
         p = exp.config.pretrain
-        return cls(**cls.resnet_arguments(exp), expander_sizes=tuple(p.vicreg.expander), max_epochs=p.epochs)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Representation ``(batch, dim)`` of views ``(batch, channels, ...)``."""
-        return self.encoder(x)
+        return cls(**cls.shared_arguments(exp), expander_sizes=tuple(p.vicreg.expander), max_epochs=p.epochs)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         base = self.step_seed() * 2

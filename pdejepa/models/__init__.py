@@ -1,6 +1,7 @@
 """Encoders and heads."""
 
 from .film_convnet import FiLMConvNet
+from .latent_predictor import LatentPredictor
 from .pos_embed import sincos, sincos_1d, sincos_2d, sincos_3d, split_3d
 from .predictor import Predictor
 from .resnet import ResNet, resnet
@@ -10,6 +11,7 @@ __all__ = [
     "VIT_SIZES",
     "Block",
     "FiLMConvNet",
+    "LatentPredictor",
     "PooledEncoder",
     "Predictor",
     "ResNet",

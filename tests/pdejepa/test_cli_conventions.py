@@ -35,3 +35,33 @@ def test_api_names_are_the_cli_verbs():
 
     for name in ("generate", "derive_symmetries", "load_dataset", "pretrain", "regress", "probe", "timestep"):
         assert callable(getattr(pdejepa, name)) and getattr(pdejepa, name).__doc__
+
+
+def test_building_the_command_line_loads_no_method(tmp_path):
+    """The config fields (and with them the methods, which load Lightning) are read only when help is shown."""
+    import subprocess
+    import sys
+
+    code = "import sys; from pdejepa.cli import build_parser; build_parser(); print('lightning' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_a_config_pickles_into_another_process():
+    import pickle
+    import subprocess
+    import sys
+
+    from pdejepa.config import load_config
+
+    cfg = load_config(None, ["pretrain.world.latent=32", "pretrain.method=world"])
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    code = "import pickle, sys; cfg = pickle.loads(sys.stdin.buffer.read()); print(cfg.pretrain.world.latent)"
+    done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(cfg), capture_output=True, check=True)
+    assert done.stdout == b"32\n"
+
+
+def test_a_moved_field_is_named_with_its_new_place():
+    from pdejepa.config import load_config
+
+    with pytest.raises(ValueError, match=r"'pretrain.expander' \(it moved to pretrain.vicreg.expander\)"):
+        load_config(None, ["pretrain.expander=[16]"])

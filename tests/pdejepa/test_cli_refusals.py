@@ -81,7 +81,7 @@ CASES = [
     ),
     (
         learn("pretrain", "pretrain.method=byol"),
-        "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics'], got 'byol'",
+        "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics', 'world'], got 'byol'",
     ),
     (learn("pretrain", "pretrain.accelerator=quantum"), "invalid accelerator name: `accelerator='quantum'`"),
     (learn("pretrain", "pretrain.jepa.lr=[1, 2]"), "pretrain.jepa.lr must be a list of 3 values"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pdejepa.jobs.conditioning import principal_components, standardise, window_starts
+from pdejepa.jobs.stepper_codes import principal_components, standardise, window_starts
 from pdejepa.config import load_config
 from pdejepa.steppers.code import perturb, pick_window
 from pdejepa.steppers.module import TimeStepping

@@ -1,5 +1,6 @@
 """Data parallel training is training on the global batch: 2 CPU processes (gloo) of 16 samples each give the
-loss, the gradients and the updated weights (JEPA's EMA target included) of 1 process on the 32 samples.
+loss, the gradients and the updated weights (JEPA's EMA target included) of 1 process on the 32 samples, for
+VICReg, JEPA and the world model (SIGReg).
 
 How: the test's parent process runs the 1-process reference in itself, then starts 2 processes with
 ``torch.multiprocessing.spawn``. Each sets the variables a DDP launcher sets (``MASTER_ADDR``, ``MASTER_PORT``,
@@ -27,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from pdejepa.data import collate
 from pdejepa.data.sampling import EpochShuffle, RankBatches
 from pdejepa.masks import MaskCollator, MultiBlock2D
-from pdejepa.methods import JEPAPretraining, VICRegPretraining
+from pdejepa.methods import JEPAPretraining, VICRegPretraining, WorldModelPretraining
 from pdejepa.train.trainer import data_parallel, quiet_trainer
 from symmetries.registry import EQUATIONS
 
@@ -101,11 +102,21 @@ def jepa() -> tuple[L.LightningModule, DataLoader]:
     return module, DataLoader(Images(), batch_sampler=sampler, collate_fn=masks)
 
 
+def world() -> tuple[L.LightningModule, DataLoader]:
+    """The JEPA world model with SIGReg: its statistic reads the characteristic functions of the global batch."""
+    torch.manual_seed(0)
+    views = {"equation": EQUATIONS["burgers"], "strengths": {"space_shift": 3.0}, "window": (4, 32), "params": ("nu",)}
+    module = WorldModelPretraining(
+        views=views, encoder="resnet10", width=4, small_input=True, latent=8, code=4, horizon=2, stride=2, hidden=16
+    )
+    return module, DataLoader(Trajectories(), batch_sampler=batches(Trajectories()), collate_fn=collate)
+
+
 def batches(data: Dataset) -> RankBatches:
     return RankBatches(EpochShuffle(data, seed=0), GLOBAL_BATCH)
 
 
-RUNS = {"vicreg": vicreg, "jepa": jepa}
+RUNS = {"vicreg": vicreg, "jepa": jepa, "world": world}
 
 
 def run(name: str, devices: int) -> dict:

@@ -271,7 +271,9 @@ def test_probe_table_gives_mean_and_std_over_seeds():
 
 def test_bad_method_and_encoder_pairs_are_named(tmp_path, capsys):
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=byol"]) == 2
-    assert "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics'], got 'byol'" in capsys.readouterr().err
+    assert (
+        "pretrain.method must be one of ['vicreg', 'jepa', 'dynamics', 'world'], got 'byol'" in capsys.readouterr().err
+    )
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.method=jepa", "pretrain.encoder=resnet10"]) == 2
     assert "pretrain.method=jepa needs a vit encoder, one of ['vit_" in capsys.readouterr().err
     assert main(["pretrain", "--out", str(tmp_path), "--set", "pretrain.encoder=vit_tiny"]) == 2

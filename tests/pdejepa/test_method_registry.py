@@ -14,8 +14,7 @@ from torch import nn
 from pdejepa.cli import main
 from pdejepa.config import load_config
 from pdejepa.config.schema import Rules
-from pdejepa.methods import METHODS, PretrainingModule
-from pdejepa.models import resnet
+from pdejepa.methods import METHODS, ResNetPretraining
 
 from .tiny import TINY
 
@@ -30,36 +29,21 @@ class ToyConfig:
         return Rules(choices={"target": ("mean", "max")})
 
 
-class ToyPretraining(PretrainingModule):
+class ToyPretraining(ResNetPretraining):
     """Predicts a statistic of each view's field channel from its representation (a ResNet)."""
 
     name = "toy"
     summary = "a toy objective: a statistic of the window from its representation"
     Section = ToyConfig
-    encoder_family = "resnet"
 
-    def __init__(
-        self,
-        *,
-        views: dict,
-        encoder: str,
-        width: int,
-        small_input: bool,
-        lr: float,
-        weight_decay: float,
-        target: str,
-        weight: float,
-        seed: int,
-    ) -> None:
-        super().__init__(views=views, seed=seed)
-        self.save_hyperparameters()
-        self.encoder = resnet(encoder, in_channels=self.views.channels, width=width, small_input=small_input)
+    def __init__(self, *, target: str, weight: float, **shared) -> None:
+        super().__init__(**shared)
         self.head = nn.Linear(self.encoder.dim, 1)
 
     @classmethod
     def build(cls, exp) -> ToyPretraining:
         return cls(
-            **cls.resnet_arguments(exp), target=exp.config.pretrain.toy.target, weight=exp.config.pretrain.toy.weight
+            **cls.shared_arguments(exp), target=exp.config.pretrain.toy.target, weight=exp.config.pretrain.toy.weight
         )
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -104,7 +88,8 @@ def test_a_registered_methods_section_is_checked_and_listed(toy, capsys):
 
 
 def test_an_unregistered_method_is_refused_with_the_registered_ones():
-    with pytest.raises(ValueError, match=r"pretrain.method must be one of \['vicreg', 'jepa', 'dynamics'\], got 'toy'"):
+    registered = r"\['vicreg', 'jepa', 'dynamics', 'world'\]"
+    with pytest.raises(ValueError, match=rf"pretrain.method must be one of {registered}, got 'toy'"):
         load_config(None, ["pretrain.method=toy"])
 
 

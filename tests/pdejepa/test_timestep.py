@@ -140,7 +140,7 @@ def test_timestep_job_end_to_end_on_cpu(tmp_path, capsys):
         "timestep.modes=4",
         "timestep.hidden=8",
         "timestep.batch_size=8",
-        "timestep.workers=2",  # side by side, one torch thread each (pdejepa.job_pool)
+        "timestep.workers=2",  # side by side, one torch thread each (pdejepa.jobs.pool)
     ]
     assert (
         main(

@@ -1,4 +1,4 @@
-"""Jobs side by side in spawned processes (pdejepa.job_pool): the same results as one after the other."""
+"""Jobs side by side in spawned processes (pdejepa.jobs.pool): the same results as one after the other."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 import torch
 
-from pdejepa.jobs.conditioning import Codes
+from pdejepa.jobs.stepper_codes import Codes
 from pdejepa.config import TimestepConfig, load_config
 from pdejepa.jobs.pool import run_jobs
 from pdejepa.jobs.timestepping import fit_and_evaluate, stepper

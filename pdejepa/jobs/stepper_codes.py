@@ -75,7 +75,7 @@ def principal_components(train: torch.Tensor, test: torch.Tensor, dims: int) -> 
     return tuple((((z.double() - mean) @ basis) / scale).float() for z in (train, test))
 
 
-def conditioning(exp: Experiment, ckpt: Path) -> Codes:
+def frozen_codes(exp: Experiment, ckpt: Path) -> Codes:
     """The codes of every variant, from the frozen encoder of ``ckpt`` and the label ``data.label``."""
     t, d = exp.config.timestep, exp.config.data
     length = exp.config.pretrain.window[0]

@@ -1,0 +1,45 @@
+"""A world model's predictor: the next latent state from the current one and a code, rolled out step by step."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class LatentPredictor(nn.Module):
+    """``s_{k+1} = s_k + MLP(LayerNorm([s_k, z]))``: one step of latent dynamics, conditioned per sample on a code.
+
+    ``latent``: dimension of the state ``s``; ``code``: of ``z`` (0: unconditioned); ``hidden``, ``depth``: the
+    MLP's width and number of hidden layers (GELU). The last layer starts at zero, so an untrained predictor is
+    the identity (a constant state is the first thing it can predict).
+    """
+
+    def __init__(self, latent: int, code: int = 0, hidden: int = 256, depth: int = 2) -> None:
+        super().__init__()
+        if min(latent, hidden, depth) < 1 or code < 0:
+            raise ValueError(f"need latent, hidden, depth >= 1 and code >= 0, got {latent}, {hidden}, {depth}, {code}")
+        self.latent, self.code = latent, code
+        layers: list[nn.Module] = [nn.LayerNorm(latent + code)]
+        width = latent + code
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.GELU()]
+            width = hidden
+        last = nn.Linear(width, latent)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.mlp = nn.Sequential(*layers, last)
+
+    def forward(self, s: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """One step: ``s`` ``(batch, latent)``, ``z`` ``(batch, code)`` -> ``(batch, latent)``."""
+        if s.ndim != 2 or s.shape[1] != self.latent or (self.code and (z is None or z.shape != (len(s), self.code))):
+            got = None if z is None else tuple(z.shape)
+            raise ValueError(f"need s (batch, {self.latent}) and z (batch, {self.code}), got {tuple(s.shape)}, {got}")
+        return s + self.mlp(torch.cat([s, z], dim=1) if self.code else s)
+
+    def rollout(self, s: torch.Tensor, steps: int, z: torch.Tensor | None = None) -> torch.Tensor:
+        """``steps`` autoregressive steps from ``s`` ``(batch, latent)``: ``(batch, steps, latent)``."""
+        out = []
+        for _ in range(steps):
+            s = self(s, z)
+            out.append(s)
+        return torch.stack(out, dim=1)
