@@ -9,7 +9,8 @@ comes from :mod:`solvers` and augmentations from :mod:`symmetries`. The Python A
     rows = pdejepa.regress("configs/burgers_vicreg.yaml", ckpt, "runs/reg")
 
 (``generate``, ``load_dataset``, ``plot``, ``derive_symmetries``, ``pretrain``, ``regress``, ``probe``,
-``timestep``, ``embed``, ``quickstart``, ``configure``, ``load_config``, ``Config``; see :mod:`pdejepa.api`).
+``timestep``, ``embed``, ``surprise``, ``quickstart``, ``configure``, ``load_config``, ``Config``; see
+:mod:`pdejepa.api`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ API = (
     "probe",
     "quickstart",
     "regress",
+    "surprise",
     "timestep",
 )
 

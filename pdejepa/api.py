@@ -22,6 +22,7 @@ from .config import Config, load_config, resolve
 from .experiment import Experiment
 from .jobs import evaluation, generation
 from .jobs.embedding import embed as run_embedding
+from .jobs.surprise import surprise as run_surprise
 from .jobs.pretraining import pretrain as run_pretraining
 from .outputs import run_lock
 from .report.tables import regression_table
@@ -193,10 +194,35 @@ def embed(
     :func:`pdejepa.jobs.embedding.embed`). ``config``: the pretraining's (None: the ``config.yaml`` of the run
     folder that holds ``ckpt``, else the defaults)."""
     ckpt = require_checkpoint(ckpt)
+    return run_embedding(run_experiment(ckpt, config, overrides, progress), ckpt, Path(file), Path(out))
+
+
+def surprise(
+    ckpt: str | os.PathLike,
+    file: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    config: ConfigLike = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    random_init: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Write the surprise scores of every sample and frame of the trajectory file ``file`` by the world model or
+    dynamics objective of ``ckpt`` (with ``random_init``: by the same model untrained) to the netCDF file ``out``
+    (``surprise`` ``(sample, time)``, ``score`` ``(sample,)`` and the file's per-sample variables; see
+    :func:`pdejepa.jobs.surprise.surprise`). ``config``: as :func:`embed`."""
+    ckpt = require_checkpoint(ckpt)
+    exp = run_experiment(ckpt, config, overrides, progress)
+    return run_surprise(exp, ckpt, Path(file), Path(out), random_init)
+
+
+def run_experiment(
+    ckpt: Path, config: ConfigLike, overrides: list[str] | tuple[str, ...], progress: bool
+) -> Experiment:
+    """The experiment of ``config``, by default that of the run folder holding ``ckpt`` (its ``config.yaml``)."""
     if config is None and (ckpt.parent / "config.yaml").is_file():
         config = ckpt.parent / "config.yaml"
-    exp = Experiment(configure(config, overrides), progress)
-    return run_embedding(exp, ckpt, Path(file), Path(out))
+    return Experiment(configure(config, overrides), progress)
 
 
 def quickstart(

@@ -1,11 +1,10 @@
 """What a resolved config implies, worked out once: the pretraining method, the kind of data, its files
-(simulated if missing, or given by ``data.files``), the flow grid, the views, the datasets and the pretraining
-loader."""
+(simulated if missing, or given by ``data.files``, whose training file says what they hold), the grid, the views,
+the datasets and the pretraining loader."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -13,12 +12,12 @@ from typing import Any, Callable
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from solvers.ns2d import FIELDS as FLOW_FIELDS, NAME as FLOW_DATASET
-from solvers.statistics import read_statistics
 from symmetries.jets import EvolutionEquation
 from symmetries.registry import equation_text
 
 from .config import Config
-from .data import PROCEDURAL, FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
+from .data import PROCEDURAL, FieldViewMaker, FlowViewMaker, TrajectoryDataset, ViewMaker, collate, make_views
+from .data.description import FileDescription, check_no_symmetries, describe_training_file, stored_standardisation
 from .data.sampling import EpochShuffle, RankBatches
 from .data.sources import given_file, simulated_file
 from .data.trajectories import open_h5
@@ -29,7 +28,8 @@ from .methods import ENCODERS, PretrainingModule, method_of
 class Experiment:
     """A checked :class:`~pdejepa.config.Config` and the facts derived from it (each computed once).
 
-    ``progress``: progress bars while simulating missing data.
+    ``progress``: progress bars while simulating missing data. With given files (``data.files``), ``config`` holds
+    the training file's ``equation`` attribute as ``data.equation`` (:func:`describe_training_file`).
     """
 
     config: Config
@@ -41,13 +41,29 @@ class Experiment:
         d, p = self.config.data, self.config.pretrain
         if self.is_procedural and d.files.train is not None:
             raise ValueError(f"data.files does not apply to the procedural set {d.equation!r}: it has no files")
+        if self.given is not None:  # data.equation is the file's (its default is ignored)
+            object.__setattr__(self, "config", replace(self.config, data=replace(d, equation=self.given.equation)))
         self.method.check(self)
-        if not self.is_procedural:
-            expected = ("frames",) if self.is_flow else ("frames", "points")
-            if len(p.window) != len(expected):
-                raise ValueError(
-                    f"pretrain.window for {d.equation} data must be [{', '.join(expected)}], got {list(p.window)!r}"
-                )
+        expected = ("frames",) if self.data_kind == "2d" else ("frames", "points")
+        if not self.is_procedural and len(p.window) != len(expected):
+            raise ValueError(
+                f"pretrain.window for {self.config.data.equation} data must be [{', '.join(expected)}], "
+                f"got {list(p.window)!r}"
+            )
+        if self.generic:
+            self.given.check_window(tuple(p.window))
+
+    @cached_property
+    def given(self) -> FileDescription | None:
+        """What ``data.files.train`` holds (:func:`describe_training_file`); None for simulated or procedural data."""
+        d = self.config.data
+        return None if d.files.train is None or self.is_procedural else describe_training_file(d)
+
+    @cached_property
+    def generic(self) -> bool:
+        """Given files of an equation we do not simulate, or of other fields than its dataset's: their fields,
+        layout and grid are read from the files, and their views are windows without symmetries."""
+        return self.given is not None and not self.given.built_in
 
     @cached_property
     def method(self) -> type[PretrainingModule]:
@@ -56,7 +72,9 @@ class Experiment:
 
     @cached_property
     def data_kind(self) -> str:
-        """``"1d"`` fields, ``"2d"`` flows or ``"procedural"`` images and videos (:data:`~.methods.DATA_KINDS`)."""
+        """``"1d"`` or ``"2d"`` fields, or ``"procedural"`` images and videos (:data:`~.methods.DATA_KINDS`)."""
+        if self.generic:
+            return self.given.kind
         return "procedural" if self.is_procedural else "2d" if self.is_flow else "1d"
 
     @cached_property
@@ -66,8 +84,8 @@ class Experiment:
 
     @cached_property
     def is_flow(self) -> bool:
-        """2D smoke-buoyancy flows (fields smoke, vx, vy) rather than a 1D field ``u``."""
-        return self.config.data.equation == FLOW_DATASET
+        """2D smoke-buoyancy flows (fields smoke, vx, vy; built in) rather than a 1D field ``u`` or generic data."""
+        return self.config.data.equation == FLOW_DATASET and not self.generic
 
     @cached_property
     def is_procedural(self) -> bool:
@@ -77,20 +95,20 @@ class Experiment:
     @cached_property
     def fields(self) -> tuple[str, ...]:
         """The field variables of a trajectory file, in the order of an item's field axis."""
-        return FLOW_FIELDS if self.is_flow else ("u",)
+        return self.given.fields if self.generic else FLOW_FIELDS if self.is_flow else ("u",)
 
     @cached_property
     def equation_params(self) -> tuple[str, ...]:
         """Constants of the data's equation (e.g. Burgers' ``nu``): the 1D symmetry views need them per sample."""
-        if self.is_flow or self.is_procedural:
+        if self.is_flow or self.is_procedural or self.generic:
             return ()
         return tuple(str(p) for p in EvolutionEquation.parse(equation_text(self.config.data.equation)).params)
 
     @cached_property
     def view_equation(self) -> str:
-        """What the views are told about the equation: its string (1D symmetries), or the flow dataset's name."""
+        """What the views are told about the equation: its string (1D symmetries), or the dataset's name."""
         name = self.config.data.equation
-        return name if self.is_flow else equation_text(name)
+        return name if self.is_flow or self.generic else equation_text(name)
 
     @cached_property
     def files(self) -> tuple[Path, Path]:
@@ -109,13 +127,13 @@ class Experiment:
         return self.split_file("valid") if (d.files.valid if given else d.num_valid) else None
 
     def split_file(self, split: str) -> Path:
-        """The file of ``split``: ``data.files.<split>`` as given, checked to hold this equation's fields and
+        """The file of ``split``: ``data.files.<split>`` as given, checked to hold the training file's data and
         :attr:`labels` (:func:`~pdejepa.data.sources.given_file`; ``data.num_*`` are then ignored), else
         ``<data.dir>/<equation>_<split>.h5``, simulated if missing (:func:`~pdejepa.data.sources.simulated_file`)."""
         d = self.config.data
         if d.files.train is None:
             return simulated_file(d, split, self.progress)
-        return given_file(d, split, "2D" if self.is_flow else "1D", self.labels)
+        return given_file(d, split, self.given, self.labels)
 
     @cached_property
     def standardisation(self) -> dict[str, tuple[float, float]] | None:
@@ -123,24 +141,12 @@ class Experiment:
         statistics. None when ``data.standardise`` is off or the data are procedural."""
         if self.is_procedural or not self.config.data.standardise:
             return None
-        path = self.files[0]
-        with open_h5(path) as f:
-            stats = read_statistics(f)
-        missing = [name for name in self.fields if name not in stats]
-        if missing:
-            raise ValueError(f"{path} stores no statistics of {missing}: regenerate or re-import it")
-        out = {}
-        for name in self.fields:
-            mean, std = stats[name]["mean"], stats[name]["std"]
-            if not (math.isfinite(mean) and math.isfinite(std)):
-                raise ValueError(f"{path}: the statistics of {name!r} are not finite (mean {mean}, std {std})")
-            out[name] = (mean, std if std > 0 else 1.0)  # a constant field is only centred
-        return out
+        return stored_standardisation(self.files[0], self.fields)
 
     @cached_property
     def grid(self) -> dict[str, list[float]] | None:
-        """Cell centres ``{"x": [...], "y": [...]}`` of a flow dataset (the flow views need them); None in 1D."""
-        if not self.is_flow:
+        """Cell centres ``{"x": [...], "y": [...]}`` of 2D data (the 2D views need them); None in 1D."""
+        if self.data_kind != "2d":
             return None
         with open_h5(self.files[0]) as f:
             return {"x": f["x"][:].tolist(), "y": f["y"][:].tolist()}
@@ -148,23 +154,28 @@ class Experiment:
     def view_settings(self, strengths: dict[str, float] | None = None) -> dict[str, Any] | None:
         """The keyword arguments of :func:`~pdejepa.data.make_views` for this data and method, as plain data (a
         method stores them in its checkpoints): the symmetries of ``strengths`` (None: ``pretrain.strengths``), the
-        window, the equation's parameters, the flow grid, the standardisation. None for procedural sets."""
+        window, the equation's parameters, the grid, the standardisation; for generic data the fields and whether
+        1D crops wrap around (symmetries are refused: :func:`check_no_symmetries`). None for procedural sets."""
         if self.is_procedural:
             return None
         p = self.config.pretrain
-        scales = self.standardisation
-        return {
+        strengths, scales = dict(p.strengths if strengths is None else strengths), self.standardisation
+        settings = {
             "equation": self.view_equation,
-            "strengths": dict(p.strengths if strengths is None else strengths),
+            "strengths": strengths,
             "window": tuple(p.window),
             "params": self.equation_params,
             "grid": self.grid,
             "max_start": p.max_start,
-            "video": self.method.video_views and self.is_flow,
+            "video": self.method.video_views and self.data_kind == "2d",
             "standardise": None if scales is None else {name: list(pair) for name, pair in scales.items()},
         }
+        if self.generic:
+            check_no_symmetries(strengths, self.given)
+            settings.update(fields=self.fields, periodic=self.given.periodic[-1])
+        return settings
 
-    def view_maker(self, augment: bool = True) -> ViewMaker | FlowViewMaker:
+    def view_maker(self, augment: bool = True) -> ViewMaker | FlowViewMaker | FieldViewMaker:
         """Views of trajectory batches: symmetries of ``pretrain.strengths`` when ``augment``, else the plain window."""
         if self.is_procedural:
             raise ValueError(
@@ -174,7 +185,7 @@ class Experiment:
 
     @cached_property
     def channels(self) -> int:
-        """Input channels of a PDE view (field or flow plus coordinates)."""
+        """Input channels of a PDE view (fields plus coordinates)."""
         return self.view_maker(augment=False).channels
 
     @cached_property

@@ -3,7 +3,8 @@
 The batch loop (:func:`generate`) serves every family of datasets through the small
 :class:`DatasetRecipe` protocol. One registry, :data:`FAMILIES`, ties each configuration class
 to its recipe and dataset names: the 1D periodic equations (:mod:`solvers.periodic1d`) and the
-2D smoke-buoyancy flows (:mod:`solvers.ns2d`). :func:`dataset_defaults` gives a dataset's default
+2D smoke-buoyancy flows (:mod:`solvers.ns2d`, also with a change of buoyancy midway:
+:mod:`solvers.ns2d.switch`). :func:`dataset_defaults` gives a dataset's default
 configuration by name; :func:`run_fingerprint` identifies a run's file; :class:`Shard` is a slice of a run.
 """
 
@@ -28,6 +29,7 @@ from .dataset import TrajectoryWriter, finished_run, to_json
 from .equations import EQUATIONS
 from .ns2d import NAME as BUOYANCY, BuoyancyConfig
 from .ns2d.recipe import BuoyancyRecipe
+from .ns2d.switch import SWITCH_NAME, BuoyancySwitchConfig, BuoyancySwitchRecipe
 from .periodic1d import Periodic1DRecipe, SimulationConfig
 
 DatasetConfig = SimulationConfig | BuoyancyConfig
@@ -171,6 +173,7 @@ class DatasetFamily:
 
 FAMILIES: tuple[DatasetFamily, ...] = (
     DatasetFamily(SimulationConfig, Periodic1DRecipe, tuple(EQUATIONS)),
+    DatasetFamily(BuoyancySwitchConfig, BuoyancySwitchRecipe, (SWITCH_NAME,)),  # before its base class's family
     DatasetFamily(BuoyancyConfig, BuoyancyRecipe, (BUOYANCY,)),
 )
 """Every family :func:`generate` writes; :func:`recipe_of` and :func:`dataset_registry` read only this."""

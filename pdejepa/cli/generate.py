@@ -37,6 +37,14 @@ SIMULATION_FLAGS = (
     ),
     ("--max-cfl", "max_cfl", float, "2D: cells per step beyond which a trajectory counts as blown up"),
     ("--splitting", "splitting", str, "2D: order of force and diffusion in a step: pdearena (default) or balanced"),
+    (
+        "--switch-fraction",
+        "switch_fraction",
+        float,
+        "ns-buoyancy-switch: fraction of trajectories whose buoyancy changes",
+    ),
+    ("--switch-frame", "switch_frame", int, "ns-buoyancy-switch: stored frame of the change (default: the middle)"),
+    ("--min-jump", "min_jump", float, "ns-buoyancy-switch: least change of the buoyancy"),
 )
 
 

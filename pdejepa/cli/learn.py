@@ -73,15 +73,23 @@ def add_learning(sub: argparse._SubParsersAction) -> None:
         if name != "pretrain":
             p.add_argument("--ckpt", type=Path, help="pretraining checkpoint (required unless --print-config)")
         p.set_defaults(run=run_job)
-    e = job_parser(
-        sub, "embed", "write the frozen representation of every sample of a trajectory file (netCDF, sample x feature)"
-    )
-    e.add_argument("file", type=Path, help="a trajectory file of ours (pdejepa generate or import)")
-    e.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint (RUN/last.ckpt)")
-    e.add_argument("--out", type=Path, required=True, help="netCDF file to write (EMB.nc)")
-    e.add_argument("--config", type=Path, help="the pretraining's YAML (default: config.yaml beside the checkpoint)")
-    add_common(e)
-    e.set_defaults(run=run_embed)
+    file_jobs = {
+        "embed": "write the frozen representation of every sample of a trajectory file (netCDF, sample x feature)",
+        "surprise": "write how badly a world model (or the dynamics objective) predicts every frame of a trajectory "
+        "file: a physical-plausibility score (netCDF, sample x time)",
+    }
+    for name, text in file_jobs.items():
+        e = job_parser(sub, name, text)
+        e.add_argument("file", type=Path, help="a trajectory file of ours (pdejepa generate or import)")
+        e.add_argument("--ckpt", type=Path, required=True, help="pretraining checkpoint (RUN/last.ckpt)")
+        e.add_argument("--out", type=Path, required=True, help="netCDF file to write (.nc)")
+        e.add_argument(
+            "--config", type=Path, help="the pretraining's YAML (default: config.yaml beside the checkpoint)"
+        )
+        if name == "surprise":
+            e.add_argument("--random-init", action="store_true", help="score with the untrained model (a baseline)")
+        add_common(e)
+        e.set_defaults(run=run_file_job)
     q = job_parser(sub, "quickstart", "generate Burgers data, pretrain, regress viscosity, print the comparison")
     q.add_argument("--out", type=Path, default=Path("results/quickstart"))
     add_common(q)
@@ -129,15 +137,17 @@ def run_job(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_embed(args: argparse.Namespace) -> int:
-    from pdejepa.api import embed
+def run_file_job(args: argparse.Namespace) -> int:
+    """``embed`` or ``surprise``: a checkpoint's model over every sample of a file."""
+    import pdejepa.api as api
 
     if args.print_config:
         run_config = args.ckpt.parent / "config.yaml"
         return print_config(args.config or (run_config if run_config.is_file() else None), args.overrides)
-    out = embed(
-        args.ckpt, args.file, args.out, config=args.config, overrides=args.overrides, progress=not args.no_progress
-    )
+    options = {"config": args.config, "overrides": args.overrides, "progress": not args.no_progress}
+    if args.command == "surprise":
+        options["random_init"] = args.random_init
+    out = getattr(api, args.command)(args.ckpt, args.file, args.out, **options)
     print(f"wrote {out}")
     return 0
 

@@ -16,8 +16,11 @@ from .schema import Rules, as_plain
 class DataFiles:
     """Trajectory files of ours to read instead of simulating ``<data.dir>/<equation>_<split>.h5`` (e.g. written by
     ``pdejepa import``), paths relative to the working folder: train and test together, valid optionally. Their
-    sizes win (``data.num_*`` are ignored); no fingerprint is checked, but each must hold ``data.equation``'s
-    fields and ``data.label``."""
+    sizes win (``data.num_*`` are ignored); no fingerprint is checked. The training file says what the data are
+    (:mod:`pdejepa.data.description`): its ``equation`` attribute (``data.equation`` is ignored at its default, else
+    must equal it), its fields, layout, grid and boundaries; the others must hold the same, and all ``data.label``.
+    A file of a dataset we simulate, with its fields, gets the equation's symmetry views; any other gets windows
+    without symmetries (``pretrain.strengths`` must be ``{}``)."""
 
     train: str | None = None
     test: str | None = None
@@ -31,7 +34,8 @@ class DataFiles:
 @dataclass(frozen=True)
 class DataConfig:
     """The data: a dataset ``equation`` simulated into ``dir`` (``simulation``: settings that replace the dataset's
-    own defaults; none: its defaults) or given ``files``; the regression ``label``, a per-sample variable."""
+    own defaults; none: its defaults) or given ``files`` (whose training file names the equation: ``equation`` is
+    then ignored at its default); the regression ``label``, a per-sample variable."""
 
     equation: str = "burgers"
     dir: str = "data"

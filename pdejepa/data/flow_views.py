@@ -20,6 +20,11 @@ from symmetries.randomness import per_sample
 from .views import WINDOW_STREAM, window_starts
 
 
+def box_extent(centres: tuple[float, ...]) -> float:
+    """A side of the box from its cells' centres ``(n,)``."""
+    return (centres[-1] - centres[0]) * len(centres) / max(len(centres) - 1, 1)
+
+
 @dataclass
 class FlowViewMaker:
     """Make ``(batch, 5 * frames + 2, y, x)`` views (or videos) of ``u`` ``(batch, time, 3, y, x)``, in ``u``'s dtype.
@@ -55,11 +60,7 @@ class FlowViewMaker:
             raise ValueError(f"a flow window is (frames,) with frames >= 1, got {self.window}")
         if self.strengths:
             self.augmentation = FlowAugmentation(dict(self.strengths), system=self.system)
-
-        def spacing(c):  # box side from cell centres
-            return (c[-1] - c[0]) * len(c) / max(len(c) - 1, 1)
-
-        self.scale = max(spacing(self.x), spacing(self.y))
+        self.scale = max(box_extent(self.x), box_extent(self.y))
 
     @property
     def channels(self) -> int:

@@ -1,5 +1,6 @@
 """The trajectory files an experiment reads: simulated to the config's order under ``data.dir``, or given by
-``data.files`` (e.g. written by ``pdejepa import``) and checked to hold what the config needs."""
+``data.files`` (e.g. written by ``pdejepa import``; :mod:`.description` reads what they hold) and checked to hold
+what the config needs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from solvers.reader import open_trajectories
 from solvers.splits import split_path, split_seed
 
 from ..config.sections import DataConfig
+from .description import FileDescription, describe
 from .trajectories import open_h5
 
 
@@ -56,14 +58,22 @@ def simulated_file(data: DataConfig, split: str, progress: bool = True) -> Path:
     return path
 
 
-def given_file(data: DataConfig, split: str, layout: str, variables: tuple[str, ...]) -> Path:
-    """``data.files.<split>``, refused in one line unless it is a finished trajectory file of ours
-    (:func:`solvers.reader.open_trajectories`) of ``layout`` (``"1D"`` or ``"2D"``) whose ``equation`` attribute
-    is ``data.equation`` and which holds the per-sample ``variables`` (``data.label`` first). No fingerprint is
-    checked and nothing is simulated: the file is used as it is, whatever its size."""
-    dataset_defaults(data.equation)  # refuses an unknown name
+def given_file(data: DataConfig, split: str, train: FileDescription, variables: tuple[str, ...]) -> Path:
+    """``data.files.<split>``, refused in one line unless it holds the data of the training file ``train``
+    (:func:`~.description.describe_training_file`) and the per-sample ``variables`` (``data.label`` first). A built-in
+    dataset's file must be a finished trajectory file of ours of its layout whose ``equation`` attribute is
+    ``data.equation`` (:func:`check_trajectory_file`); a generic one must hold the same equation, fields and grid as
+    ``train`` (:meth:`~.description.FileDescription.check_like`). No fingerprint is checked and nothing is
+    simulated: the file is used as it is, whatever its size."""
+    name = f"data.files.{split}"
     path = Path(getattr(data.files, split))
-    check_trajectory_file(path, f"data.files.{split}", data.equation, layout, variables)
+    if train.built_in:
+        dataset_defaults(data.equation)  # refuses an unknown name
+        check_trajectory_file(path, name, data.equation, train.kind.upper(), variables)
+        return path
+    given = train if split == "train" else describe(path, name)
+    given.check_like(train)
+    given.check_variables(variables)
     return path
 
 

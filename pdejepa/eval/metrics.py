@@ -15,6 +15,23 @@ import torch
 VRMSE_EPS = 1e-7  # The Well's
 
 
+def auroc(scores: torch.Tensor, positive: torch.Tensor) -> float:
+    """The area under the ROC curve of ``scores`` ``(N,)`` at telling the ``positive`` ``(N,)`` (bool) samples from
+    the others: the probability that a positive outscores a negative, ties counting half (Mann-Whitney U)."""
+    positive = positive.bool()
+    pos, neg = scores[positive].double(), scores[~positive].double()
+    if not len(pos) or not len(neg):
+        raise ValueError(f"AUROC needs samples of both kinds, got {len(pos)} positive and {len(neg)} negative")
+    ranks = torch.empty(len(scores), dtype=torch.float64)
+    order = torch.argsort(scores.double())
+    ranks[order] = torch.arange(1, len(scores) + 1, dtype=torch.float64)
+    values = scores.double()[order]
+    for value in torch.unique(values):  # ties share their mean rank
+        tied = scores.double() == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[positive].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
 def relative_l2(pred: torch.Tensor, true: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
     """``||pred - true||^2 / ||true||^2`` summed over ``dims``; those dims are reduced away."""
     return (pred - true).pow(2).sum(dims) / true.pow(2).sum(dims).clamp_min(1e-30)

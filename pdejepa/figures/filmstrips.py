@@ -28,10 +28,12 @@ def filmstrip_figures(
     labels: dict[str, str],
     parameter: str,
     title: str,
+    fields: tuple[str, ...] = FLOW_FIELDS,
 ) -> dict[str, Any]:
-    """One figure per field of :data:`FLOW_FIELDS`: rows the truth and each rollout, columns frames.
+    """One figure per field of ``fields`` (the smoke flows' by default): rows the truth and each rollout, columns
+    frames.
 
-    truth and each rollout: ``(time, 3, ny, nx)``; ``x``, ``y``: cell centres; ``times``: the frames' times;
+    truth and each rollout: ``(time, fields, ny, nx)``; ``x``, ``y``: cell centres; ``times``: the frames' times;
     ``labels``: axis and colorbar labels for ``x``, ``y`` and each field; ``parameter``: the oracle's
     parameter's name; ``title`` joins each figure's title (e.g. the sample's buoyancy). Colours are scaled
     to the truth (smoke from 0, velocities symmetric about 0), one colorbar per figure.
@@ -41,7 +43,7 @@ def filmstrip_figures(
     columns = filmstrip_frames(len(truth))
     rows = [("truth", truth), *((variant_name(v, parameter), r) for v, r in rollouts.items())]
     figures = {}
-    for i, field in enumerate(FLOW_FIELDS):
+    for i, field in enumerate(fields):
         top = float(truth[:, i].abs().max().clamp_min(1e-12))
         scale = {"vmin": 0.0, "vmax": top, "cmap": "magma"} if field == "smoke" else {"vmin": -top, "vmax": top}
         fig, axes = plt.subplots(

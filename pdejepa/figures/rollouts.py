@@ -56,12 +56,13 @@ def rollouts_figure(
     labels: dict[str, str],
     parameter: str,
     title: str,
+    field: str = "u",
 ) -> Any:
-    """Space-time images of a test trajectory ``truth`` ``(time, x)`` and each rollout ``(time, x)`` of it
-    (top row, one colour scale), and each rollout's error (bottom row, one symmetric scale).
+    """Space-time images of a test trajectory's ``field`` ``truth`` ``(time, x)`` and each rollout ``(time, x)`` of
+    it (top row, one colour scale), and each rollout's error (bottom row, one symmetric scale).
 
     ``x``: the cells' positions; ``times``: the frames'; ``labels``: axis and colorbar labels for ``x``,
-    ``time`` and ``u``; ``parameter``: the oracle's parameter's name; ``title``: names the sample and its
+    ``time`` and ``field``; ``parameter``: the oracle's parameter's name; ``title``: names the sample and its
     parameter's value.
     """
     if not rollouts:
@@ -90,8 +91,8 @@ def rollouts_figure(
         ax.tick_params(labelbottom=True, labelleft=True, labelsize=8)
     for first in ("truth", layout[1][1]):
         axes[first].set_ylabel(wrapped(labels["time"], 30))
-    fig.colorbar(images["truth"], ax=[axes[k] for k in layout[0]], shrink=0.9, label=wrapped(labels["u"], 30))
-    error_label = wrapped(f"error of {labels['u']}", 30)
+    fig.colorbar(images["truth"], ax=[axes[k] for k in layout[0]], shrink=0.9, label=wrapped(labels[field], 30))
+    error_label = wrapped(f"error of {labels[field]}", 30)
     fig.colorbar(images[layout[1][1]], ax=[axes[k] for k in layout[1][1:]], shrink=0.9, label=error_label)
     fig.suptitle(title, fontsize=10)
     return fig

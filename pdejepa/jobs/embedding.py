@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from ..checkpoint import SIGNATURE_KEY, read_checkpoint
 from ..data import TrajectoryDataset, collate
+from ..data.description import describe
 from ..data.sources import check_trajectory_file
 from ..encoders import load_encoder
 from ..eval.regressors import encode
@@ -31,11 +32,14 @@ def embed(exp: Experiment, ckpt: Path, file: Path, out: Path) -> Path:
     """Write ``out`` (netCDF, whole or not at all): ``embedding`` ``(sample, feature)`` float32 of every sample of
     ``file`` by the frozen encoder of ``ckpt``, the file's per-sample variables along ``sample`` and, in the
     attributes, the checkpoint's method, signature and path and the source file. The file must be a finished
-    trajectory file of the config's equation and layout; the checkpoint must fit the config: both are checked
-    before anything is encoded."""
+    trajectory file of the config's equation and layout (with given files of generic data, the training file's
+    equation, fields and grid); the checkpoint must fit the config: both are checked before anything is encoded."""
     if exp.is_procedural:
         raise ValueError(f"embed reads trajectory files; {exp.config.data.equation!r} is a procedural set")
-    check_trajectory_file(file, "FILE", exp.config.data.equation, "2D" if exp.is_flow else "1D", exp.equation_params)
+    if exp.generic:  # the fields, grid and equation of the training file
+        describe(file, "FILE").check_like(exp.given)
+    else:
+        check_trajectory_file(file, "FILE", exp.config.data.equation, exp.data_kind.upper(), exp.equation_params)
     encoder = load_encoder(exp, ckpt, seed=0)  # the signature is checked here, before any encoding
     data = TrajectoryDataset(file, labels=exp.equation_params, fields=exp.fields)
     loader = DataLoader(data, batch_size=BATCH, collate_fn=collate)
@@ -58,12 +62,20 @@ def embed(exp: Experiment, ckpt: Path, file: Path, out: Path) -> Path:
     )
     ds["embedding"].attrs = {"long_name": "frozen representation", "units": "1"}
     ds["feature"].attrs = {"long_name": "feature index of the representation", "units": "1"}
+    return write_netcdf(with_per_sample_variables(ds, file), out)
+
+
+def with_per_sample_variables(ds: xr.Dataset, file: Path) -> xr.Dataset:
+    """``ds`` with the per-sample variables of the trajectory file ``file`` (parameters, diagnostics) along
+    ``sample``, and its coordinates' attributes."""
     with xr.open_dataset(file, engine="h5netcdf") as source:
-        ds["sample"].attrs = dict(source["sample"].attrs)
+        for name in ds.coords:
+            if name in source.coords:
+                ds[name].attrs = dict(source[name].attrs)
         for name, variable in source.data_vars.items():
             if variable.dims == ("sample",):
                 ds[name] = ("sample", variable.values, dict(variable.attrs))
-    return write_netcdf(ds, out)
+    return ds
 
 
 def write_netcdf(ds: xr.Dataset, out: Path) -> Path:

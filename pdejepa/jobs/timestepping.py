@@ -143,12 +143,13 @@ def save_figures(
     value = float(test_set.label_values(d.label)[0])
     title = f"{d.equation}, test sample 0: {parameter_text(d.label, value, attrs[d.label])}"
     truth, shown = u_test[0, t.history :], {"parameter": d.label, "title": title, "times": times, "labels": labels}
-    if not exp.is_flow:
+    if exp.data_kind == "1d":  # the first field in space and time
         x = pooled(read_coordinate(test_file, "x"), t.pool)
-        fig = rollouts_figure(truth[:, 0], {v: r[:, 0] for v, r in rollouts.items()}, x=x, **shown)
+        first_field = {v: r[:, 0] for v, r in rollouts.items()}
+        fig = rollouts_figure(truth[:, 0], first_field, x=x, field=exp.fields[0], **shown)
         return [*paths, save_figure(fig, out / "rollouts.png")]
     grid = {axis: pooled(c, t.pool) for axis, c in exp.grid.items()}
-    figures = filmstrip_figures(truth, rollouts, x=grid["x"], y=grid["y"], **shown)
+    figures = filmstrip_figures(truth, rollouts, x=grid["x"], y=grid["y"], fields=exp.fields, **shown)
     return [*paths, *(save_figure(fig, out / f"filmstrip_{field}.png") for field, fig in figures.items())]
 
 

@@ -132,6 +132,21 @@ class DynamicsPretraining(ResNetPretraining):
         self.log("code_std", z.detach().std(0).mean())
         return loss
 
+    @torch.no_grad()
+    def surprise(self, batch: dict) -> torch.Tensor:
+        """The squared error of the stepper's scaled one-step change of every frame from the one before it, per
+        value, the code inferred from the first window: ``(batch, time)``, NaN at the first frame."""
+        u, pool = batch["u"], self.hparams.pool  # (batch, time, fields, *space)
+        z = self.to_code(self.encoder(self.views(batch, seed=0, augment=False).to(self.dtype)))
+        frames = coarsen(u.flatten(0, 1), pool).unflatten(0, u.shape[:2])
+        shape = (1, 1, -1, *([1] * (frames.ndim - 3)))
+        now = frames[:, :-1] / self.field_scale.view(shape)
+        change = (frames[:, 1:] - frames[:, :-1]) / self.step_scale.view(shape)
+        predicted = self.stepper(now.flatten(0, 1), z.repeat_interleave(now.shape[1], 0)).unflatten(0, now.shape[:2])
+        out = torch.full(u.shape[:2], float("nan"), dtype=predicted.dtype, device=u.device)
+        out[:, 1:] = (predicted - change).pow(2).flatten(2).mean(-1)
+        return out
+
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         total = max(1, int(self.trainer.estimated_stepping_batches))

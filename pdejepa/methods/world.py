@@ -4,11 +4,12 @@ An encoder (a ResNet over the usual views: a window of ``pretrain.window[0]`` fr
 projector maps ``h`` to the latent state ``s`` (``latent`` dimensions). For each trajectory a context clip
 starting at frame ``t`` and ``horizon`` target clips starting at ``t + k * stride`` are encoded; a predictor
 (:class:`~pdejepa.models.LatentPredictor`) rolls the context's state forward ``horizon`` steps, conditioned on a
-``code`` inferred by the encoder from another window of the trajectory (one that shows none of the target frames
-the context does not show), and the loss is the mean squared error of the predicted states: it lives in latent
-space. With ``state_frames`` the states are clips of that many frames seen by a state encoder of their own (a
-ResNet of ``state_width``), and the window encoder gives only the code: what a short clip does not show (the
-parameters of the dynamics) is what the code must carry for the predictor. Anti-collapse (``anti_collapse``):
+``code`` inferred by the encoder from another window of the trajectory, one that ends with the context at the
+latest (a forecast's code comes from the past: a later window would show where the flow goes), and the loss is
+the mean squared error of the predicted states: it lives in latent space. With ``state_frames`` the states are
+clips of that many frames seen by a state encoder of their own (a ResNet of ``state_width``), and the window
+encoder gives only the code: what a short clip does not show (the parameters of the dynamics) is what the code
+must carry for the predictor. Anti-collapse (``anti_collapse``):
 
 - ``sigreg``: SIGReg (:func:`~pdejepa.losses.sigreg`) on the states, pushing them towards an isotropic Gaussian,
   with no stop-gradient and no EMA (LeJEPA; LeWorldModel, Maes et al. 2026);
@@ -35,14 +36,15 @@ from symmetries.randomness import per_sample
 
 from ..config.schema import Rules
 from ..distributed import gather
-from ..losses import covariance_penalty, random_directions, sigreg, variance_hinge
+from ..losses import ANTI_COLLAPSE, anti_collapse
 from ..data import make_views
+from ..data.clips import clip_starts, cut_clips
 from ..models import LatentPredictor, resnet
 from ..train.ema import ema_update
 from ..train.schedules import linear, warmup_cosine
 from .base import MethodContext, ResNetPretraining
 
-ANTI_COLLAPSE = ("sigreg", "vicreg", "ema")
+ERROR_SCALES = ("state", "change")  # the prediction error as it is, or per dimension by the state's change
 CLIP_STREAM = 3_000  # randomness stream for the clips' and the code window's starts, apart from the views'
 DIRECTION_STREAM = 4_000  # SIGReg's random directions, one set per step
 
@@ -53,7 +55,10 @@ class WorldConfig:
     states ``stride`` frames apart, the predictor's ``hidden`` width and ``depth``, the ``anti_collapse`` term and
     its ``weight`` (the loss is prediction + weight * term; unused by ``ema``), SIGReg's ``slices``, the EMA
     momentum ``(start, end)``; ``state_frames`` (0: the states are windows of the encoder) and ``state_width``: the
-    clips and the ResNet width of a separate state encoder."""
+    clips and the ResNet width of a separate state encoder; ``error_scale``: ``state`` (the squared error of the
+    predicted states) or ``change`` (of each latent dimension divided by the spread of its change over the horizon
+    across the batch, as the dynamics objective scales its steps: what a state does not show counts as much as what
+    it does)."""
 
     latent: int = 64
     code: int = 16
@@ -67,54 +72,19 @@ class WorldConfig:
     ema: tuple[float, float] = (0.99, 1.0)
     state_frames: int = 0
     state_width: int = 8
+    error_scale: str = "state"
 
     @classmethod
     def rules(cls) -> Rules:
-        return Rules(choices={"anti_collapse": ANTI_COLLAPSE}, lower={"code": 0, "state_frames": 0})
+        return Rules(
+            choices={"anti_collapse": ANTI_COLLAPSE, "error_scale": ERROR_SCALES}, lower={"code": 0, "state_frames": 0}
+        )
 
     def __post_init__(self) -> None:
         if self.state_frames and not self.code:
             raise ValueError(
                 "pretrain.world.state_frames needs a code (pretrain.world.code >= 1): it trains the encoder"
             )
-
-
-def clip_starts(
-    draws: torch.Tensor, frames: int, clip: int, horizon: int, stride: int, window: int | None = None
-) -> tuple[torch.Tensor, ...]:
-    """From uniform draws ``(batch, 2)``: the first frame of every clip of ``clip`` frames ``(batch, horizon + 1)``
-    (the context, then the targets ``stride`` frames apart) and of the code window of ``window`` frames (None:
-    ``clip``) ``(batch,)``, which ends with the context or starts after the last target frame: it shows no target
-    frame that the context does not show."""
-    window = clip if window is None else window
-    span = clip + horizon * stride  # frames from the context's first to the last target's last
-    if span > frames or (window > clip and frames < 2 * window - clip + span - 1):
-        need = span if window <= clip else 2 * window - clip + span - 1
-        raise ValueError(
-            f"a context and {horizon} targets {stride} frames apart, {clip} frames each, with code windows of {window} "
-            f"frames, need {need} frames; the trajectories hold {frames}"
-        )
-    t = (draws[:, 0] * (frames - span + 1)).long().clamp_max(frames - span)
-    starts = t[:, None] + stride * torch.arange(horizon + 1, device=t.device)
-    before = (t + clip - window + 1).clamp_min(0)  # windows ending with the context at the latest
-    after = (frames - window - t - span + 1).clamp_min(0)  # windows starting at t + span or later
-    pick = (draws[:, 1] * (before + after)).long().clamp_max(before + after - 1)
-    code = torch.where(pick < before, pick, pick - before + t + span)
-    return starts, code
-
-
-def cut_clips(batch: dict, starts: torch.Tensor, clip: int) -> dict:
-    """The batch's clips of ``clip`` frames starting at ``starts`` ``(batch, n)``, as a batch of ``batch * n``
-    trajectories (each keeps its sample's id, parameters and domain, so the views transform a sample's clips
-    alike; its ``t0`` is the clip's first time)."""
-    u, n = batch["u"], starts.shape[1]
-    rows = torch.arange(len(u), device=u.device)[:, None, None]
-    frames = starts[:, :, None] + torch.arange(clip, device=u.device)
-    out = {"u": u[rows, frames].flatten(0, 1)}
-    out["t0"] = (batch["t0"].to(starts.device)[:, None] + batch["dt"].to(starts.device)[:, None] * starts).flatten()
-    for key in ("dt", "L", "id", "labels"):
-        out[key] = batch[key].repeat_interleave(n, dim=0)
-    return out
 
 
 class WorldModelPretraining(ResNetPretraining):
@@ -145,6 +115,7 @@ class WorldModelPretraining(ResNetPretraining):
         ema: tuple[float, float] = (0.99, 1.0),
         state_frames: int = 0,
         state_width: int = 8,
+        error_scale: str = "state",
         **shared: Any,
     ) -> None:
         if anti_collapse not in ANTI_COLLAPSE:
@@ -179,10 +150,13 @@ class WorldModelPretraining(ResNetPretraining):
         clip_starts(torch.zeros(1, 2), frames, w.state_frames or window, w.horizon, w.stride, window)  # they fit
         return cls(**cls.shared_arguments(exp), **asdict(w))
 
-    def states(self, batch: dict, starts: torch.Tensor, seed: int, target: bool = False) -> torch.Tensor:
+    def states(
+        self, batch: dict, starts: torch.Tensor, seed: int, target: bool = False, augment: bool = True
+    ) -> torch.Tensor:
         """Latent states ``(batch, n, latent)`` of the clips starting at ``starts`` ``(batch, n)``; with ``target``,
-        those of the EMA target networks, without gradient."""
-        x = self.state_views(cut_clips(batch, starts, self.state_views.window[0]), seed=seed).to(self.dtype)
+        those of the EMA target networks, without gradient; ``augment=False``: the clips without symmetries."""
+        clips = cut_clips(batch, starts, self.state_views.window[0])
+        x = self.state_views(clips, seed=seed, augment=augment).to(self.dtype)
         if target:
             with torch.no_grad():  # batch statistics in the target's norms, as BYOL's target network
                 return self.target[1](self.target[0](x)).unflatten(0, starts.shape)
@@ -191,11 +165,12 @@ class WorldModelPretraining(ResNetPretraining):
             self.record(h.unflatten(0, starts.shape)[:, 0])
         return self.projector(h).unflatten(0, starts.shape)
 
-    def code(self, batch: dict, start: torch.Tensor, seed: int) -> torch.Tensor | None:
+    def code(self, batch: dict, start: torch.Tensor, seed: int, augment: bool = True) -> torch.Tensor | None:
         """The code ``(batch, code)`` of the window starting at ``start`` ``(batch,)``; None without a code."""
         if self.to_code is None:
             return None
-        x = self.views(cut_clips(batch, start[:, None], self.views.window[0]), seed=seed).to(self.dtype)
+        x = self.views(cut_clips(batch, start[:, None], self.views.window[0]), seed=seed, augment=augment)
+        x = x.to(self.dtype)
         h = self.encoder(x)
         if self.state_encoder is not None:
             self.record(h)
@@ -213,21 +188,40 @@ class WorldModelPretraining(ResNetPretraining):
             s = self.states(batch, starts[:, :1], seed)
             targets = self.states(batch, starts[:, 1:], seed, target=True)
         z = self.code(batch, code_start, seed)
-        prediction = F.mse_loss(self.predictor.rollout(s[:, 0], hp.horizon, z), targets)
-        terms = {"prediction": prediction}
-        if hp.anti_collapse == "sigreg":
-            generator = torch.Generator().manual_seed(seed * 7 + DIRECTION_STREAM)
-            terms["sigreg"] = sigreg(s.flatten(0, 1), random_directions(hp.latent, hp.slices, generator, s.device))
-            loss = prediction + hp.weight * terms["sigreg"]
-        elif hp.anti_collapse == "vicreg":
-            states = gather(s.flatten(0, 1))
-            terms["variance"], terms["covariance"] = variance_hinge(states), covariance_penalty(states)
-            loss = prediction + hp.weight * (terms["variance"] + terms["covariance"] / 25)
+        predicted = self.predictor.rollout(s[:, 0], hp.horizon, z)
+        if hp.error_scale == "change":  # each latent dimension by how much it changes over each horizon
+            change = gather((targets - s[:, :1]).detach())
+            scale = change.std(dim=0).clamp_min(1e-3)  # (horizon, latent), over the global batch
+            prediction = ((predicted - targets) / scale).pow(2).mean()
         else:
-            loss = prediction
+            prediction = F.mse_loss(predicted, targets)
+        penalty, terms = anti_collapse(hp.anti_collapse, s.flatten(0, 1), hp.slices, seed * 7 + DIRECTION_STREAM)
+        loss = prediction + hp.weight * penalty
+        terms["prediction"] = prediction
         self.log("loss", loss, prog_bar=True, sync_dist=True)
         self.log_dict({f"loss/{k}": v for k, v in terms.items()}, sync_dist=True)
         return loss
+
+    @torch.no_grad()
+    def surprise(self, batch: dict) -> torch.Tensor:
+        """The squared error of the latent state of each clip predicted one step (``stride`` frames) ahead from the
+        clip before it, per latent dimension, the code inferred from the first window: ``(batch, time)`` at each
+        predicted clip's first frame, NaN where nothing is predicted (before ``stride`` frames and after the last
+        whole clip)."""
+        hp, u = self.hparams, batch["u"]
+        clip, window, frames = self.state_views.window[0], self.views.window[0], u.shape[1]
+        if frames < max(window, clip + hp.stride):
+            raise ValueError(
+                f"surprise needs trajectories of at least {max(window, clip + hp.stride)} frames, got {frames}"
+            )
+        z = self.code(batch, torch.zeros(len(u), dtype=torch.long, device=u.device), seed=0, augment=False)
+        starts = torch.arange(frames - clip + 1, device=u.device).expand(len(u), -1)
+        s = self.states(batch, starts, seed=0, augment=False)  # (batch, clips, latent)
+        z = None if z is None else z.repeat_interleave(s.shape[1] - hp.stride, 0)
+        predicted = self.predictor(s[:, : -hp.stride].flatten(0, 1), z).unflatten(0, (len(u), -1))
+        out = torch.full(u.shape[:2], float("nan"), dtype=s.dtype, device=u.device)
+        out[:, hp.stride : frames - clip + 1] = (predicted - s[:, hp.stride :]).pow(2).mean(-1)
+        return out
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         if self.target is not None:

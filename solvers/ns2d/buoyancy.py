@@ -113,11 +113,15 @@ class SmokePlume:
         vel0: Velocity | None = None,
         max_cfl: float = float("inf"),
         out_dtype: torch.dtype | None = None,
+        buoyancy_after: torch.Tensor | None = None,
+        switch_frame: int = 0,
     ) -> PlumeTrajectories:
         """Integrate from smoke ``s0`` ``(batch, ny, nx)`` and ``vel0`` (rest by default).
 
         Stores the state after every ``substeps`` steps, dropping the first ``skip`` of
         those frames and keeping the next ``frames``. ``buoyancy``, ``nu``: ``(batch,)``.
+        With ``buoyancy_after`` ``(batch,)`` the buoyancy becomes it from the steps that lead to stored frame
+        ``switch_frame`` on: the flow goes on from the state it reached under the first buoyancy.
         A trajectory that goes non-finite or moves faster than ``max_cfl`` cells per step
         is flagged in ``finite`` and frozen (its values are meaningless); the others go on.
         """
@@ -137,6 +141,8 @@ class SmokePlume:
         cfl_max = torch.zeros(batch, device=dev, dtype=dt)
         finite = torch.ones(batch, device=dev, dtype=torch.bool)
         for frame in range(skip + frames):
+            if buoyancy_after is not None and frame == skip + switch_frame:
+                b = buoyancy_after.to(dev, dt).reshape(batch, 1, 1)
             for _ in range(substeps):
                 s, vel = self.step(s, vel, b, nu)
                 cfl = self.cfl(vel)

@@ -107,9 +107,17 @@ class BuoyancyRecipe:
         noise = smooth_noise(white, cfg.Ly, cfg.Lx, cfg.noise_scale, cfg.noise_smoothness)
         return noise.abs()
 
+    def buoyancy_changes(
+        self, seed: int, indices: np.ndarray, params: dict[str, np.ndarray], device: torch.device
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Per-sample variables and :meth:`~.buoyancy.SmokePlume.run` arguments of a change of buoyancy during
+        the trajectories: none here (:mod:`.switch` has one)."""
+        return {}, {}
+
     def simulate(self, seed: int, indices: np.ndarray, device: torch.device) -> dict[str, np.ndarray]:
         cfg = self.cfg
         params, draws = draw_inputs(cfg, seed, indices)
+        changes, options = self.buoyancy_changes(seed, indices, params, device)
         s0 = self.initial_smoke(draws, device)
         result = self.plume(device).run(
             s0,
@@ -120,6 +128,7 @@ class BuoyancyRecipe:
             skip=cfg.skip_nt,
             max_cfl=cfg.max_cfl,
             out_dtype=torch.float32,
+            **options,
         )
         finite = result.finite.cpu().numpy()
         cfl = result.cfl_max.cpu().numpy()
@@ -138,4 +147,5 @@ class BuoyancyRecipe:
             "cfl_max": cfl,
             "smoke_mass_change": change.cpu().numpy(),
             **params,
+            **changes,
         }

@@ -12,7 +12,7 @@ import torch
 import pdejepa
 from pdejepa.cli import main
 from pdejepa.methods import WorldModelPretraining
-from pdejepa.methods.world import clip_starts, cut_clips
+from pdejepa.data.clips import clip_starts, cut_clips
 from pdejepa.models import LatentPredictor
 
 from .resume import assert_resume_matches
@@ -31,29 +31,26 @@ NS = ["--config", str(ROOT / "configs" / "ns_dynamics.yaml")]
 SMOKE = [*SMOKE_DATA, "data.simulation={nx: 16, ny: 16, nt: 8, skip_nt: 0}", "pretrain.window=[2]", *WORLD]
 
 
-def test_targets_follow_the_context_and_the_code_window_shows_no_target_frame():
+def test_targets_follow_the_context_and_the_code_window_ends_with_it_at_the_latest():
     frames, clip, horizon, stride = 20, 3, 3, 2
     draws = torch.rand(4000, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     starts, code = clip_starts(draws, frames, clip, horizon, stride)
     assert starts.shape == (4000, 4) and torch.equal(starts[:, 1:] - starts[:, :-1], torch.full((4000, 3), stride))
     assert starts.min() == 0 and starts[:, -1].max() == frames - clip  # every placement is reached
-    unseen_first, unseen_last = starts[:, 0] + clip, starts[:, -1] + clip - 1  # target frames the context lacks
-    shows_unseen = (code <= unseen_last) & (code + clip - 1 >= unseen_first)
-    assert not shows_unseen.any() and code.min() == 0 and code.max() == frames - clip
-    assert (code > starts[:, -1]).any() and (code < starts[:, 0]).any()  # windows after and before are drawn
+    assert bool((code <= starts[:, 0]).all()) and code.min() == 0  # from the past and the present only
+    assert (code == starts[:, 0]).any() and (code < starts[:, 0]).any()
     with pytest.raises(ValueError, match=r"need 12 frames; the trajectories hold 10"):
         clip_starts(draws, 10, clip, horizon, stride=3)
 
 
-def test_a_longer_code_window_ends_with_the_context_or_starts_after_the_targets():
+def test_a_longer_code_window_ends_with_the_context_at_the_latest():
     frames, clip, horizon, stride, window = 24, 1, 3, 2, 8
     draws = torch.rand(4000, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     starts, code = clip_starts(draws, frames, clip, horizon, stride, window)
-    before, after = code + window - 1 <= starts[:, 0] + clip - 1, code >= starts[:, -1] + clip
-    assert bool((before | after).all()) and before.any() and after.any()
-    assert code.min() == 0 and code.max() == frames - window
-    with pytest.raises(ValueError, match=r"with code windows of 8 frames, need 21 frames; the trajectories hold 16"):
-        clip_starts(draws, 16, clip, horizon, stride, window)
+    assert bool((code + window - 1 <= starts[:, 0]).all()) and starts[:, 0].min() == window - 1
+    assert code.min() == 0 and starts[:, -1].max() == frames - 1
+    with pytest.raises(ValueError, match=r"after a code window of 8 frames, need 14 frames; the trajectories hold 12"):
+        clip_starts(draws, 12, clip, horizon, stride, window)
 
 
 def test_clips_keep_their_samples_id_and_time():
