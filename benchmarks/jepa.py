@@ -7,10 +7,11 @@ Tasks (one experiment config each, any field overridable with --set):
           mean +- std over the probe seeds (probe.seeds: labelled items, probe init and batches);
   videos  V-JEPA on procedural moving objects (configs/vjepa_moving.yaml): the same for the direction
           of motion;
-  ns      V-JEPA (configs/vjepa_ns.yaml) and VICReg + flow symmetries (configs/ns_vicreg.yaml) pretrained
-          for the same number of steps (20 epochs unless --ns-set says otherwise) on the same smoke trajectories,
-          then frozen linear (ridge) probes of buoyancy at 5%, 20% and 100% of the labels, each against its own
-          random-init encoder (NMSE, mean +- std over 3 label subsets).
+  ns      the JEPA world model (configs/ns_world.yaml), V-JEPA (configs/vjepa_ns.yaml), VICReg + flow symmetries
+          (configs/ns_vicreg.yaml) and the dynamics objective (configs/ns_dynamics.yaml) pretrained for the same
+          number of steps of the same batch size (640 steps of 32 unless --ns-set says otherwise) on the same smoke
+          trajectories, then frozen linear (ridge) probes of buoyancy at 5%, 20% and 100% of the labels, each
+          against its own random-init encoder (NMSE, mean +- std over 3 label subsets).
 Also printed: pretraining throughput, the share of step time spent waiting for data, wall times.
 
     python benchmarks/jepa.py                                  # CPU-sized: all three tasks
@@ -70,10 +71,12 @@ def procedural_task(config: str, overrides: list[str], out: Path) -> str:
 
 
 def ns_task(overrides: list[str], out: Path) -> str:
-    """V-JEPA vs VICReg + symmetries vs the dynamics objective on the same data and epochs, frozen probes only."""
-    same = ["pretrain.epochs=20", "regress.methods=[ssl_frozen, random_frozen]", f"data.dir={out / 'data'}", *overrides]
+    """The world model vs V-JEPA vs VICReg + symmetries vs the dynamics objective on the same data and steps, frozen
+    probes only. Each recipe keeps its own settings (window, standardisation) but not its length or batch."""
+    same = ["pretrain.epochs=20", "pretrain.batch_size=32", "regress.methods=[ssl_frozen, random_frozen]"]
+    same += [f"data.dir={out / 'data'}", *overrides]
     lines = []
-    for name in ("vjepa_ns", "ns_vicreg", "ns_dynamics"):
+    for name in ("ns_world", "vjepa_ns", "ns_vicreg", "ns_dynamics"):
         cfg = load_config(CONFIGS / f"{name}.yaml", same)
         Experiment(cfg).files
         run = out / name
@@ -94,7 +97,7 @@ def ns_task(overrides: list[str], out: Path) -> str:
             f"probes {time.perf_counter() - start - t_pretrain:.0f} s",
         ]
     return (
-        "## ns: buoyancy from frozen representations, V-JEPA vs VICReg + flow symmetries vs dynamics\n"
+        "## ns: buoyancy from frozen representations, world model vs V-JEPA vs VICReg + flow symmetries vs dynamics\n"
         + "\n\n".join(lines)
     )
 

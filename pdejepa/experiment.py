@@ -21,6 +21,7 @@ from .data.description import FileDescription, check_no_symmetries, describe_tra
 from .data.sampling import EpochShuffle, RankBatches
 from .data.sources import given_file, simulated_file
 from .data.trajectories import open_h5
+from .data import video_trajectories as videos
 from .methods import ENCODERS, PretrainingModule, method_of
 
 
@@ -44,8 +45,8 @@ class Experiment:
         if self.given is not None:  # data.equation is the file's (its default is ignored)
             object.__setattr__(self, "config", replace(self.config, data=replace(d, equation=self.given.equation)))
         self.method.check(self)
-        expected = ("frames",) if self.data_kind == "2d" else ("frames", "points")
-        if not self.is_procedural and len(p.window) != len(expected):
+        expected = ("frames",) if self.data_kind in ("2d", "videos") else ("frames", "points")
+        if self.data_kind != "procedural" and len(p.window) != len(expected):
             raise ValueError(
                 f"pretrain.window for {self.config.data.equation} data must be [{', '.join(expected)}], "
                 f"got {list(p.window)!r}"
@@ -72,10 +73,10 @@ class Experiment:
 
     @cached_property
     def data_kind(self) -> str:
-        """``"1d"`` or ``"2d"`` fields, or ``"procedural"`` images and videos (:data:`~.methods.DATA_KINDS`)."""
-        if self.generic:
-            return self.given.kind
-        return "procedural" if self.is_procedural else "2d" if self.is_flow else "1d"
+        """``"1d"`` or ``"2d"`` fields, ``"procedural"`` items or ``"videos"`` as trajectories (:func:`videos.kind`)."""
+        if self.is_procedural:
+            return videos.kind(PROCEDURAL[self.config.data.equation], self.method.data_kinds)
+        return self.given.kind if self.generic else "2d" if self.is_flow else "1d"
 
     @cached_property
     def encoder_family(self) -> str:
@@ -95,7 +96,8 @@ class Experiment:
     @cached_property
     def fields(self) -> tuple[str, ...]:
         """The field variables of a trajectory file, in the order of an item's field axis."""
-        return self.given.fields if self.generic else FLOW_FIELDS if self.is_flow else ("u",)
+        files = self.given.fields if self.generic else FLOW_FIELDS if self.is_flow else ("u",)
+        return videos.FIELDS if self.data_kind == "videos" else files
 
     @cached_property
     def equation_params(self) -> tuple[str, ...]:
@@ -108,7 +110,7 @@ class Experiment:
     def view_equation(self) -> str:
         """What the views are told about the equation: its string (1D symmetries), or the dataset's name."""
         name = self.config.data.equation
-        return name if self.is_flow or self.generic else equation_text(name)
+        return name if self.is_flow or self.generic or self.is_procedural else equation_text(name)
 
     @cached_property
     def files(self) -> tuple[Path, Path]:
@@ -138,25 +140,27 @@ class Experiment:
     @cached_property
     def standardisation(self) -> dict[str, tuple[float, float]] | None:
         """Field -> ``(mean, std)`` of the training file that the views standardise the fields with: its stored
-        statistics. None when ``data.standardise`` is off or the data are procedural."""
-        if self.is_procedural or not self.config.data.standardise:
+        statistics (videos: of their first frames). None when ``data.standardise`` is off or for procedural items."""
+        if self.data_kind == "procedural" or not self.config.data.standardise:
             return None
+        if self.data_kind == "videos":
+            return videos.standardisation(self.procedural_sets[0])
         return stored_standardisation(self.files[0], self.fields)
 
     @cached_property
     def grid(self) -> dict[str, list[float]] | None:
-        """Cell centres ``{"x": [...], "y": [...]}`` of 2D data (the 2D views need them); None in 1D."""
+        """Cell centres ``{"x": [...], "y": [...]}`` of 2D data and videos (the 2D views need them); None in 1D."""
         if self.data_kind != "2d":
-            return None
+            return videos.grid(self.procedural_sets[0]) if self.data_kind == "videos" else None
         with open_h5(self.files[0]) as f:
             return {"x": f["x"][:].tolist(), "y": f["y"][:].tolist()}
 
     def view_settings(self, strengths: dict[str, float] | None = None) -> dict[str, Any] | None:
         """The keyword arguments of :func:`~pdejepa.data.make_views` for this data and method, as plain data (a
         method stores them in its checkpoints): the symmetries of ``strengths`` (None: ``pretrain.strengths``), the
-        window, the equation's parameters, the grid, the standardisation; for generic data the fields and whether
-        1D crops wrap around (symmetries are refused: :func:`check_no_symmetries`). None for procedural sets."""
-        if self.is_procedural:
+        window, the equation's parameters, the grid, the standardisation; for generic data and videos the fields and
+        whether 1D crops wrap around (symmetries refused: :func:`check_no_symmetries`). None for procedural items."""
+        if self.data_kind == "procedural":
             return None
         p = self.config.pretrain
         strengths, scales = dict(p.strengths if strengths is None else strengths), self.standardisation
@@ -173,11 +177,11 @@ class Experiment:
         if self.generic:
             check_no_symmetries(strengths, self.given)
             settings.update(fields=self.fields, periodic=self.given.periodic[-1])
-        return settings
+        return videos.view_settings(settings, self.procedural_sets[0]) if self.data_kind == "videos" else settings
 
     def view_maker(self, augment: bool = True) -> ViewMaker | FlowViewMaker | FieldViewMaker:
         """Views of trajectory batches: symmetries of ``pretrain.strengths`` when ``augment``, else the plain window."""
-        if self.is_procedural:
+        if self.data_kind == "procedural":
             raise ValueError(
                 f"{self.config.data.equation!r} is a procedural set: its items are inputs, not trajectories"
             )
@@ -200,13 +204,14 @@ class Experiment:
 
     @cached_property
     def train_set(self) -> Dataset:
-        """The pretraining items: the procedural training set, or the training file's trajectories."""
-        return self.procedural_sets[0] if self.is_procedural else self.dataset(self.files[0])
+        """The pretraining items: the procedural training set (as trajectories for ``"videos"``) or the file's."""
+        data = self.procedural_sets[0] if self.is_procedural else self.dataset(self.files[0])
+        return videos.VideoTrajectories(data) if self.data_kind == "videos" else data
 
     @property
     def train_collate(self) -> Callable:
         """How :attr:`train_set`'s items are stacked into a batch."""
-        return default_collate if self.is_procedural else collate
+        return default_collate if self.data_kind == "procedural" else collate
 
     @cached_property
     def procedural_sets(self) -> tuple[Dataset, Dataset]:

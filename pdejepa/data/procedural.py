@@ -63,11 +63,16 @@ class _Procedural(Dataset, ABC):
     def _pixels(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
+    def numbers(self, scene: Scene, label: int, target: np.ndarray) -> dict:
+        """More labels of an item, read from what :meth:`draw` gave (no further draws): none by default."""
+        return {}
+
     def __getitem__(self, i: int) -> dict:
         i = self._index(i)
         scene, label, target = self.draw(i)
         x, _ = render(scene, self.size)
-        return {"x": self._pixels(x), "label": label, "target": torch.as_tensor(target, dtype=torch.float32), "id": i}
+        item = {"x": self._pixels(x), "label": label, "target": torch.as_tensor(target, dtype=torch.float32), "id": i}
+        return {**item, **self.numbers(scene, label, target)}
 
 
 class ShapesImages(_Procedural):
@@ -108,7 +113,9 @@ class MovingObjectsVideos(_Procedural):
     in one of :data:`DIRECTIONS` (``label`` = its index) at ``speed`` pixels per frame, and rotates at
     ``angular_velocity`` radians per frame (counter-clockwise positive, ``|.| <= spin``). The image is a
     torus: the object *wraps* around the edges rather than bouncing, so the direction holds for the whole
-    clip. ``target`` = ``(speed, angular_velocity)``.
+    clip. ``target`` = ``(speed, angular_velocity)``. Items also give the object's ``velocity`` ``(vx, vy)`` in
+    pixels per frame (x to the right, y up, as :mod:`~pdejepa.data.scenes` counts angles), its ``speed`` and its
+    ``shape`` (an index into :data:`SHAPES`), all read from the same draws (:meth:`numbers`).
     """
 
     classes = tuple(f"{d} deg" for d in DIRECTIONS)
@@ -143,6 +150,16 @@ class MovingObjectsVideos(_Procedural):
         centres = (rng.uniform(0.0, self.size, 2) + velocity * t) % self.size
         angles = rng.uniform(0.0, 2 * np.pi) + omega * t[:, 0]
         return make_scene(rng, self.size, shape, radius, centres, angles, wrap=True), label, np.array([speed, omega])
+
+    def numbers(self, scene: Scene, label: int, target: np.ndarray) -> dict:
+        """``velocity`` ``(vx, vy)`` (float32, pixels per frame, y up), ``speed`` and ``shape`` (index into SHAPES)."""
+        heading = np.deg2rad(DIRECTIONS[label])
+        velocity = target[0] * np.array([np.cos(heading), np.sin(heading)])
+        return {
+            "velocity": torch.as_tensor(velocity, dtype=torch.float32),
+            "speed": float(target[0]),
+            "shape": SHAPES.index(scene.shape),
+        }
 
 
 def save_gallery(dataset: Dataset, path: str | os.PathLike, count: int = 16) -> Path:

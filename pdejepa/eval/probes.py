@@ -1,4 +1,6 @@
-"""Classification probes on frozen encoder tokens ``(batch, n, dim)``: attentive (V-JEPA) and linear.
+"""Classification probes on frozen encoder tokens ``(batch, n, dim)``: attentive (V-JEPA) and linear; and linear
+probes of a pooled vector ``(batch, dim)``: a logistic classifier (:func:`pooled_accuracy`) and ridge
+(:func:`pooled_nmse`).
 
 The attentive probe follows V-JEPA's evaluation (Bardes et al., 2024, sec. 4): one learned query
 cross-attends over the frozen tokens, so the probe can pick out where the information is rather than
@@ -17,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..progress import progress_bar
+from .regressors import ridge_probe
 
 
 def _check_tokens(tokens: torch.Tensor, dim: int) -> None:
@@ -154,3 +157,64 @@ def accuracy(probe: nn.Module, tokens: torch.Tensor, labels: torch.Tensor, batch
         correct += int((logits.argmax(dim=-1).cpu() == labels[start : start + batch_size]).sum())
     probe.train(was_training)
     return correct / tokens.shape[0]
+
+
+def pooled_accuracy(
+    h_train: torch.Tensor,
+    y_train: torch.Tensor,
+    h_test: torch.Tensor,
+    y_test: torch.Tensor,
+    classes: int,
+    seed: int,
+    penalties: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0),
+    folds: int = 4,
+) -> float:
+    """Test accuracy of a linear classifier of pooled vectors ``(N, dim)``: multinomial logistic regression of the
+    features standardised by the training items, its L2 penalty (per item, on the weights) chosen from ``penalties``
+    by ``folds``-fold cross-validation on the training items (folds drawn from ``seed``; a tie goes to the stronger
+    penalty), then fitted to them all. Full-batch L-BFGS from zero weights: the same data and seed give the same
+    accuracy."""
+    mean, std = h_train.double().mean(0), h_train.double().std(0).nan_to_num(1.0).clamp_min(1e-8)
+    x, x_test = ((h.double() - mean) / std for h in (h_train, h_test))
+    parts = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).chunk(min(folds, len(x)))
+
+    def score(penalty: float) -> float:
+        right = 0
+        for k, held in enumerate(parts):
+            kept = torch.cat([part for j, part in enumerate(parts) if j != k])
+            w, b = fit_logistic(x[kept], y_train[kept], classes, penalty)
+            right += int(((x[held] @ w + b).argmax(1) == y_train[held]).sum())
+        return right / len(x)
+
+    penalty = max(sorted(penalties, reverse=True), key=score)
+    w, b = fit_logistic(x, y_train, classes, penalty)
+    return float(((x_test @ w + b).argmax(1) == y_test).double().mean())
+
+
+def fit_logistic(
+    x: torch.Tensor, y: torch.Tensor, classes: int, penalty: float, iterations: int = 100
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights ``(dim, classes)`` and biases of multinomial logistic regression of ``y`` on ``x`` with the L2 penalty
+    ``penalty * |w|^2`` added to the mean cross-entropy, by full-batch L-BFGS from zero."""
+    w = torch.zeros(x.shape[1], classes, dtype=x.dtype, requires_grad=True)
+    b = torch.zeros(classes, dtype=x.dtype, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(x @ w + b, y) + penalty * w.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return w.detach(), b.detach()
+
+
+def pooled_nmse(
+    h_train: torch.Tensor, y_train: torch.Tensor, h_test: torch.Tensor, y_test: torch.Tensor
+) -> list[float]:
+    """Test NMSE of each column of the targets ``(N, k)`` regressed from pooled vectors ``(N, dim)`` by ridge
+    regression (:func:`~pdejepa.eval.regressors.ridge_probe`, its penalty chosen by leave-one-out)."""
+    h_train, h_test, y_train, y_test = (a.double() for a in (h_train, h_test, y_train, y_test))
+    return [ridge_probe(h_train, y_train[:, k], h_test, y_test[:, k])["nmse"] for k in range(y_train.shape[1])]

@@ -25,7 +25,9 @@ from ..models.resnet import DEPTHS as RESNET_DEPTHS
 from ..train.collapse import EMBEDDING_BUFFER
 
 ENCODERS = {"resnet": tuple(RESNET_DEPTHS), "vit": tuple(VIT_SIZES)}  # family -> the names pretrain.encoder takes
-DATA_KINDS = ("1d", "2d", "procedural")  # 1D fields, 2D flows, procedural images and videos
+# 1D fields, 2D fields, procedural videos as trajectories of RGB frames (pdejepa.data.video_trajectories), and
+# procedural images and videos as they are (a method that takes these gets a video set so)
+DATA_KINDS = ("1d", "2d", "videos", "procedural")
 
 
 class MethodContext(Protocol):
@@ -150,6 +152,7 @@ class ResNetPretraining(PretrainingModule):
     subclass's own. A subclass adds its heads after ``super().__init__(**shared)``."""
 
     encoder_family = "resnet"
+    data_kinds = ("1d", "2d", "videos")
 
     def __init__(
         self,

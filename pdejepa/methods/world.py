@@ -1,25 +1,18 @@
 """A JEPA world model: the latent state of a clip predicts the latent states of the clips that follow it.
 
-An encoder (a ResNet over the usual views: a window of ``pretrain.window[0]`` frames) maps a clip to ``h``; a
-projector maps ``h`` to the latent state ``s`` (``latent`` dimensions). For each trajectory a context clip
-starting at frame ``t`` and ``horizon`` target clips starting at ``t + k * stride`` are encoded; a predictor
-(:class:`~pdejepa.models.LatentPredictor`) rolls the context's state forward ``horizon`` steps, conditioned on a
-``code`` inferred by the encoder from another window of the trajectory, one that ends with the context at the
-latest (a forecast's code comes from the past: a later window would show where the flow goes), and the loss is
-the mean squared error of the predicted states: it lives in latent space. With ``state_frames`` the states are
-clips of that many frames seen by a state encoder of their own (a ResNet of ``state_width``), and the window
-encoder gives only the code: what a short clip does not show (the parameters of the dynamics) is what the code
-must carry for the predictor. Anti-collapse (``anti_collapse``):
-
-- ``sigreg``: SIGReg (:func:`~pdejepa.losses.sigreg`) on the states, pushing them towards an isotropic Gaussian,
-  with no stop-gradient and no EMA (LeJEPA; LeWorldModel, Maes et al. 2026);
-- ``vicreg``: VICReg's variance hinge and covariance penalty on the states (Bardes et al. 2022; EB-JEPA);
-- ``ema``: the targets come from an exponential moving average of the encoder and projector, without gradient
-  (BYOL, V-JEPA).
+An encoder (a ResNet over the usual views: a window of ``pretrain.window[0]`` frames) maps a clip to ``h``, a
+projector ``h`` to the latent state ``s``. For each trajectory a context clip at frame ``t`` and ``horizon`` target
+clips at ``t + k * stride`` are encoded; a predictor rolls the context's state forward, conditioned on a ``code``
+that the encoder infers from a window ending with the context at the latest (a forecast's code comes from the
+past), and the loss is the squared error of the predicted states: it lives in latent space. With ``state_frames``
+the states are short clips seen by a state encoder of their own (a pooled vector, or a latent map that keeps
+space) and the window encoder gives only the code, which must then carry what a short clip does not show: the
+parameters of the dynamics. Anti-collapse (``anti_collapse``): ``sigreg``, SIGReg on the states with no
+stop-gradient and no EMA (LeJEPA; LeWorldModel, Maes et al. 2026); ``vicreg``, VICReg's variance and covariance
+terms (EB-JEPA); ``ema``, targets from a moving average of the state networks, without gradient (BYOL, V-JEPA).
 
 The frozen representation that the downstream jobs use is the encoder's ``h`` of a window (the pooled ResNet
-features, as for the other ResNet methods); the code and the predictor give the surprise scores
-(:mod:`pdejepa.jobs.surprise`).
+features); the code and the predictor give the surprise scores (:mod:`pdejepa.jobs.surprise`).
 """
 
 from __future__ import annotations
@@ -35,16 +28,17 @@ from torch import nn
 from symmetries.randomness import per_sample
 
 from ..config.schema import Rules
-from ..distributed import gather
+from ..distributed import all_sum, gather
 from ..losses import ANTI_COLLAPSE, anti_collapse
 from ..data import make_views
 from ..data.clips import clip_starts, cut_clips
-from ..models import LatentPredictor, resnet
+from ..models import LatentPredictor, MapEncoder, MapPredictor, resnet
 from ..train.ema import ema_update
 from ..train.schedules import linear, warmup_cosine
 from .base import MethodContext, ResNetPretraining
 
 ERROR_SCALES = ("state", "change")  # the prediction error as it is, or per dimension by the state's change
+STATES = ("vector", "map")  # a state as a pooled latent vector, or as a coarse latent map that keeps space
 CLIP_STREAM = 3_000  # randomness stream for the clips' and the code window's starts, apart from the views'
 DIRECTION_STREAM = 4_000  # SIGReg's random directions, one set per step
 
@@ -54,11 +48,12 @@ class WorldConfig:
     """``pretrain.world``: ``latent`` state dimensions, ``code`` dimensions (0: no code), ``horizon`` predicted
     states ``stride`` frames apart, the predictor's ``hidden`` width and ``depth``, the ``anti_collapse`` term and
     its ``weight`` (the loss is prediction + weight * term; unused by ``ema``), SIGReg's ``slices``, the EMA
-    momentum ``(start, end)``; ``state_frames`` (0: the states are windows of the encoder) and ``state_width``: the
-    clips and the ResNet width of a separate state encoder; ``error_scale``: ``state`` (the squared error of the
-    predicted states) or ``change`` (of each latent dimension divided by the spread of its change over the horizon
-    across the batch, as the dynamics objective scales its steps: what a state does not show counts as much as what
-    it does)."""
+    momentum ``(start, end)``; ``state_frames`` (0: the states are windows of the encoder) and ``state_width``:
+    the clips and the width of a separate state encoder, a ResNet, or with ``state: map`` a
+    :class:`~pdejepa.models.MapEncoder` to a latent map of ``latent`` channels whose predictor is a FiLM
+    convolutional net of ``hidden`` channels and ``depth`` blocks; ``error_scale``: ``state`` (the squared error of
+    the predicted states) or ``change`` (of each latent dimension divided by the spread of its change over the
+    horizon across the batch, as the dynamics objective scales its steps)."""
 
     latent: int = 64
     code: int = 16
@@ -73,18 +68,20 @@ class WorldConfig:
     state_frames: int = 0
     state_width: int = 8
     error_scale: str = "state"
+    state: str = "vector"
 
     @classmethod
     def rules(cls) -> Rules:
-        return Rules(
-            choices={"anti_collapse": ANTI_COLLAPSE, "error_scale": ERROR_SCALES}, lower={"code": 0, "state_frames": 0}
-        )
+        choices = {"anti_collapse": ANTI_COLLAPSE, "error_scale": ERROR_SCALES, "state": STATES}
+        return Rules(choices=choices, lower={"code": 0, "state_frames": 0})
 
     def __post_init__(self) -> None:
         if self.state_frames and not self.code:
             raise ValueError(
                 "pretrain.world.state_frames needs a code (pretrain.world.code >= 1): it trains the encoder"
             )
+        if self.state == "map" and not self.state_frames:
+            raise ValueError("pretrain.world.state=map needs a state encoder of its own (pretrain.world.state_frames)")
 
 
 class WorldModelPretraining(ResNetPretraining):
@@ -116,6 +113,7 @@ class WorldModelPretraining(ResNetPretraining):
         state_frames: int = 0,
         state_width: int = 8,
         error_scale: str = "state",
+        state: str = "vector",
         **shared: Any,
     ) -> None:
         if anti_collapse not in ANTI_COLLAPSE:
@@ -126,10 +124,16 @@ class WorldModelPretraining(ResNetPretraining):
             views = shared["views"]
             self.state_views = make_views(**{**views, "window": (state_frames, *tuple(views["window"])[1:])})
             channels, small = self.state_views.channels, shared.get("small_input", False)
-            self.state_encoder = resnet(shared.get("encoder", "resnet10"), channels, state_width, small)
-        self.projector = nn.Linear(self.state_net.dim, latent)
+            if state == "map":
+                self.state_encoder = MapEncoder(channels, latent, state_width)
+            else:
+                self.state_encoder = resnet(shared.get("encoder", "resnet10"), channels, state_width, small)
+        maps = state == "map"
+        self.projector = nn.Identity() if maps else nn.Linear(self.state_net.dim, latent)
         self.to_code = nn.Linear(self.encoder.dim, code) if code else None
-        self.predictor = LatentPredictor(latent, code, hidden, depth)
+        self.predictor = (
+            MapPredictor(latent, code, hidden, depth) if maps else LatentPredictor(latent, code, hidden, depth)
+        )
         self.target = None
         if anti_collapse == "ema":
             self.target = copy.deepcopy(self.state_networks()).requires_grad_(False)
@@ -153,7 +157,8 @@ class WorldModelPretraining(ResNetPretraining):
     def states(
         self, batch: dict, starts: torch.Tensor, seed: int, target: bool = False, augment: bool = True
     ) -> torch.Tensor:
-        """Latent states ``(batch, n, latent)`` of the clips starting at ``starts`` ``(batch, n)``; with ``target``,
+        """Latent states ``(batch, n, latent)`` (maps: ``(batch, n, latent, h, w)``) of the clips starting at
+        ``starts`` ``(batch, n)``; with ``target``,
         those of the EMA target networks, without gradient; ``augment=False``: the clips without symmetries."""
         clips = cut_clips(batch, starts, self.state_views.window[0])
         x = self.state_views(clips, seed=seed, augment=augment).to(self.dtype)
@@ -195,7 +200,10 @@ class WorldModelPretraining(ResNetPretraining):
             prediction = ((predicted - targets) / scale).pow(2).mean()
         else:
             prediction = F.mse_loss(predicted, targets)
-        penalty, terms = anti_collapse(hp.anti_collapse, s.flatten(0, 1), hp.slices, seed * 7 + DIRECTION_STREAM)
+        if s.ndim > 3:  # a map's latent vectors, centred per place over the global batch: a latent that only says
+            s = s - all_sum(s.sum(0, keepdim=True)) / all_sum(s.new_tensor(float(len(s))))  # where it is is no spread
+        vectors = s.movedim(2, -1).flatten(0, -2)  # every state's latent vector (a map's: one per place)
+        penalty, terms = anti_collapse(hp.anti_collapse, vectors, hp.slices, seed * 7 + DIRECTION_STREAM)
         loss = prediction + hp.weight * penalty
         terms["prediction"] = prediction
         self.log("loss", loss, prog_bar=True, sync_dist=True)
@@ -220,7 +228,7 @@ class WorldModelPretraining(ResNetPretraining):
         z = None if z is None else z.repeat_interleave(s.shape[1] - hp.stride, 0)
         predicted = self.predictor(s[:, : -hp.stride].flatten(0, 1), z).unflatten(0, (len(u), -1))
         out = torch.full(u.shape[:2], float("nan"), dtype=s.dtype, device=u.device)
-        out[:, hp.stride : frames - clip + 1] = (predicted - s[:, hp.stride :]).pow(2).mean(-1)
+        out[:, hp.stride : frames - clip + 1] = (predicted - s[:, hp.stride :]).pow(2).flatten(2).mean(-1)
         return out
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:

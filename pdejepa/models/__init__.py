@@ -1,7 +1,8 @@
 """Encoders and heads."""
 
 from .film_convnet import FiLMConvNet
-from .latent_predictor import LatentPredictor
+from .latent_predictor import LatentPredictor, MapPredictor
+from .map_encoder import MapEncoder
 from .pos_embed import sincos, sincos_1d, sincos_2d, sincos_3d, split_3d
 from .predictor import Predictor
 from .resnet import ResNet, resnet
@@ -12,6 +13,8 @@ __all__ = [
     "Block",
     "FiLMConvNet",
     "LatentPredictor",
+    "MapEncoder",
+    "MapPredictor",
     "PooledEncoder",
     "Predictor",
     "ResNet",

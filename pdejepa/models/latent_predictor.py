@@ -1,12 +1,27 @@
-"""A world model's predictor: the next latent state from the current one and a code, rolled out step by step."""
+"""A world model's predictor: the next latent state from the current one and a code, rolled out step by step; of
+a latent vector (:class:`LatentPredictor`) or of a latent map (:class:`MapPredictor`)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from .film_convnet import FiLMConvNet
 
-class LatentPredictor(nn.Module):
+
+class Rollout(nn.Module):
+    """A one-step predictor ``forward(s, z)`` and its autoregressive rollout."""
+
+    def rollout(self, s: torch.Tensor, steps: int, z: torch.Tensor | None = None) -> torch.Tensor:
+        """``steps`` autoregressive steps from ``s`` ``(batch, ...)``: ``(batch, steps, ...)``."""
+        out = []
+        for _ in range(steps):
+            s = self(s, z)
+            out.append(s)
+        return torch.stack(out, dim=1)
+
+
+class LatentPredictor(Rollout):
     """``s_{k+1} = s_k + MLP(LayerNorm([s_k, z]))``: one step of latent dynamics, conditioned per sample on a code.
 
     ``latent``: dimension of the state ``s``; ``code``: of ``z`` (0: unconditioned); ``hidden``, ``depth``: the
@@ -36,10 +51,20 @@ class LatentPredictor(nn.Module):
             raise ValueError(f"need s (batch, {self.latent}) and z (batch, {self.code}), got {tuple(s.shape)}, {got}")
         return s + self.mlp(torch.cat([s, z], dim=1) if self.code else s)
 
-    def rollout(self, s: torch.Tensor, steps: int, z: torch.Tensor | None = None) -> torch.Tensor:
-        """``steps`` autoregressive steps from ``s`` ``(batch, latent)``: ``(batch, steps, latent)``."""
-        out = []
-        for _ in range(steps):
-            s = self(s, z)
-            out.append(s)
-        return torch.stack(out, dim=1)
+
+class MapPredictor(Rollout):
+    """``s_{k+1} = s_k + FiLMConvNet(s_k, z)``: one step of latent dynamics on a latent map ``(batch, channels, h,
+    w)``, its features scaled and shifted per sample by the code ``z`` ``(batch, code)``
+    (:class:`~pdejepa.models.FiLMConvNet`, ``hidden`` channels, ``blocks`` blocks); the last layer starts at zero,
+    so an untrained predictor is the identity."""
+
+    def __init__(self, channels: int, code: int, hidden: int = 32, blocks: int = 2) -> None:
+        super().__init__()
+        self.net = FiLMConvNet(channels, code, hidden, blocks, dims=2)
+        nn.init.zeros_(self.net.project.weight)
+        nn.init.zeros_(self.net.project.bias)
+
+    def forward(self, s: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        if z is None:
+            raise ValueError("a latent map's predictor needs a code z (pretrain.world.code >= 1)")
+        return s + self.net(s, z)

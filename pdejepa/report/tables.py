@@ -1,4 +1,5 @@
-"""Tables of the jobs' results: regression, class probes and time-stepping (mean +- std over seeds).
+"""Tables of the jobs' results: regression, class probes, pooled-vector probes and time-stepping (mean +- std over
+seeds).
 
 One name per metric: ``NMSE`` is the regression error of a scalar label (MSE / Var of the label), ``relative
 L2`` and ``VRMSE`` the errors of predicted fields (:mod:`pdejepa.eval.metrics`). The figures are in
@@ -48,6 +49,25 @@ def probe_table(rows: list[dict], chance: float) -> str:
     for enc in dict.fromkeys(r["encoder"] for r in rows):
         lines.append(f"| {enc} | " + " | ".join(mean_std(accuracies[(enc, *c)]) for c in columns) + " |")
     return "\n".join(lines) + f"\n\n(chance: {chance:.3f})"
+
+
+def pooled_probe_table(rows: list[dict], components: tuple[str, ...] = ("vx", "vy", "speed")) -> str:
+    """Markdown table of the probes of a frozen pooled vector, a row per encoder (the chance row too) and a column per
+    label budget: the velocity's NMSE, the mean over ``components`` (rows' ``velocity_nmse``, mean +- std over the
+    probe seeds) with each component's mean NMSE after it, then the shape's test accuracy (``shape_accuracy``)."""
+    budgets = list(dict.fromkeys((r["budget"], r["labels"]) for r in rows))
+    head = [f"velocity NMSE ({' / '.join(components)}), {n} labels" for _, n in budgets]
+    head += [f"shape accuracy, {n} labels" for _, n in budgets]
+    lines = ["| frozen encoder | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
+    for enc in dict.fromkeys(r["encoder"] for r in rows):
+        cells, accuracies = [], []
+        for budget, _ in budgets:
+            sel = [r for r in rows if r["encoder"] == enc and r["budget"] == budget]
+            parts = " / ".join(f"{np.mean([r[f'{c}_nmse'] for r in sel]):.3f}" for c in components)
+            cells.append(f"{mean_std([r['velocity_nmse'] for r in sel])} ({parts})")
+            accuracies.append(mean_std([r["shape_accuracy"] for r in sel]))
+        lines.append(f"| {enc} | " + " | ".join(cells + accuracies) + " |")
+    return "\n".join(lines)
 
 
 TIMESTEP_COLUMNS = (  # (row key, frame or None for the mean over frames, column heading)

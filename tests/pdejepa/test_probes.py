@@ -124,3 +124,18 @@ def test_label_subsets_are_seeded_sized_and_checked():
     for bad in (0, 1.5, -0.1, True, "half"):
         with pytest.raises(ValueError, match="a label budget is a fraction of the training items in \\(0, 1\\], got"):
             label_subset(10, bad, 0)
+
+
+def test_pooled_probes_read_a_linear_code_and_are_seeded():
+    from pdejepa.eval.probes import pooled_accuracy, pooled_nmse
+
+    g = torch.Generator().manual_seed(6)
+    centres = 3 * torch.randn(4, 12, generator=g, dtype=torch.float64)
+    classes = torch.randint(4, (300,), generator=g)
+    h = centres[classes] + torch.randn(300, 12, generator=g, dtype=torch.float64)
+    assert pooled_accuracy(h[:200], classes[:200], h[200:], classes[200:], 4, seed=0) > 0.95
+    few = [pooled_accuracy(h[:12], classes[:12], h[200:], classes[200:], 4, seed=1) for _ in range(2)]
+    assert few[0] == few[1] > 0.5  # seeded folds, deterministic fits; chance is 0.25
+    y = torch.stack([h @ torch.randn(12, generator=g, dtype=torch.float64), torch.randn(300, dtype=torch.float64)], 1)
+    law, nothing = pooled_nmse(h[:200], y[:200], h[200:], y[200:])
+    assert law < 0.01 and nothing > 0.9  # the linear law is found; pure noise is not predicted

@@ -142,3 +142,37 @@ def test_gallery_writes_pngs(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="count"):
         save_gallery(ShapesImages(2), tmp_path / "none.png", count=0)
+
+
+def test_videos_give_velocity_speed_and_shape_from_the_same_draws():
+    ds = MovingObjectsVideos(40, frames=4, size=16, seed=11)
+    for i in range(len(ds)):
+        item, (scene, label, target) = ds[i], ds.draw(i)
+        heading = math.radians(DIRECTIONS[label])
+        assert item["velocity"].dtype == torch.float32 and item["velocity"].shape == (2,)
+        assert item["velocity"].tolist() == pytest.approx(
+            [target[0] * math.cos(heading), target[0] * math.sin(heading)]
+        )
+        assert item["speed"] == pytest.approx(float(item["target"][0])) == pytest.approx(math.hypot(*item["velocity"]))
+        assert SHAPES[item["shape"]] == scene.shape
+    again = MovingObjectsVideos(40, frames=4, size=16, seed=11)[7]
+    assert torch.equal(again["velocity"], ds[7]["velocity"]) and again["shape"] == ds[7]["shape"]
+    assert {ds[i]["shape"] for i in range(len(ds))} == set(range(len(SHAPES)))
+    batch = next(iter(DataLoader(ds, batch_size=8)))
+    assert batch["velocity"].shape == (8, 2) and batch["shape"].shape == (8,) and batch["speed"].shape == (8,)
+    assert "velocity" not in ShapesImages(2)[0]  # images keep their items
+
+
+@pytest.mark.parametrize(
+    "i, label, target, total, shape, velocity",
+    [  # drawn before the labels existed: the same random stream, so the same videos
+        (0, 6, (0.7368105053901672, 0.1205097883939743), 1871.318507977493, 0, (0.0, -0.7368105)),
+        (3, 2, (0.8199466466903687, 0.19963261485099792), 1635.5846735686064, 0, (0.0, 0.8199467)),
+        (9, 3, (0.8992645144462585, 0.18382397294044495), 1740.0679983198643, 4, (-0.6358761, 0.6358761)),
+    ],
+)
+def test_labelled_videos_are_the_videos_drawn_before(i, label, target, total, shape, velocity):
+    item = MovingObjectsVideos(16, frames=6, size=16, seed=3, speed=(0.5, 1.5), spin=0.2)[i]
+    assert item["label"] == label and item["target"].tolist() == pytest.approx(target, rel=1e-7)
+    assert float(item["x"].double().sum()) == pytest.approx(total, rel=1e-9)
+    assert item["shape"] == shape and item["velocity"].tolist() == pytest.approx(velocity, abs=1e-6)

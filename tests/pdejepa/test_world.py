@@ -104,6 +104,21 @@ def test_a_separate_state_encoder_sees_short_clips_and_the_encoder_gives_the_cod
         pdejepa.configure(None, ["pretrain.world.state_frames=1", "pretrain.world.code=0"])
 
 
+def test_latent_maps_keep_space_and_their_predictor_is_conditioned_on_the_code(tmp_path):
+    sets = [f"data.dir={tmp_path / 'data'}", *SMOKE, "pretrain.world.state_frames=1", "pretrain.world.state=map"]
+    sets += ["pretrain.world={latent: 4, code: 4, horizon: 2, hidden: 8, depth: 1, state_width: 8, slices: 8}"]
+    assert main(["pretrain", *NS, "--out", str(tmp_path / "pre"), "--no-progress", "--set", *sets]) == 0
+    module = WorldModelPretraining.load_from_checkpoint(tmp_path / "pre" / "last.ckpt", weights_only=True).eval()
+    batch = {"u": torch.randn(3, 8, 3, 16, 16), "t0": torch.zeros(3, dtype=torch.float64)}
+    batch |= {"dt": torch.ones(3, dtype=torch.float64), "L": torch.full((3,), float("nan"), dtype=torch.float64)}
+    batch |= {"id": torch.arange(3), "labels": torch.zeros(3, 1)}
+    states = module.states(batch, torch.tensor([[0, 1]] * 3), seed=0, augment=False)
+    assert states.shape == (3, 2, 4, 4, 4)  # (batch, clips, channels, 16 / 4, 16 / 4)
+    assert module.surprise(batch).shape == (3, 8)
+    with pytest.raises(ValueError, match="state=map needs a state encoder of its own"):
+        pdejepa.configure(None, ["pretrain.world.state=map"])
+
+
 def test_an_interrupted_world_model_resumes_into_the_same_weights(tmp_path, monkeypatch):
     cfg = pdejepa.configure(ROOT / "configs" / "ns_dynamics.yaml", [f"data.dir={tmp_path / 'data'}", *SMOKE])
     assert_resume_matches(cfg, WorldModelPretraining, tmp_path, monkeypatch)

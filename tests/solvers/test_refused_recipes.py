@@ -158,7 +158,7 @@ def test_dataset_defaults_are_the_defaults_of_a_known_name_and_refuse_others():
     for name in ("navier_stokes", "Burgers", ""):
         with pytest.raises(ValueError) as info:
             dataset_defaults(name)
-        known = "['burgers', 'heat', 'kdv', 'ks', 'ns-buoyancy']"
+        known = "['burgers', 'heat', 'kdv', 'ks', 'ns-buoyancy', 'ns-buoyancy-switch']"
         assert str(info.value) == f"unknown dataset {name!r}; choose one of {known}"
 
 
