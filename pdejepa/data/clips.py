@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import torch
 
+CODE_FROM = ("past", "anywhere")  # where a code window may lie: ending with the context at the latest, or anywhere
+
 
 def clip_starts(
-    draws: torch.Tensor, frames: int, clip: int, horizon: int, stride: int, window: int | None = None
+    draws: torch.Tensor,
+    frames: int,
+    clip: int,
+    horizon: int,
+    stride: int,
+    window: int | None = None,
+    code_from: str = "past",
 ) -> tuple[torch.Tensor, ...]:
     """From uniform draws ``(batch, 2)``: the first frame of every clip of ``clip`` frames ``(batch, horizon + 1)``
     (the context, then the targets ``stride`` frames apart) and of the code window of ``window`` frames (None:
     ``clip``) ``(batch,)``, which ends with the context at the latest: the code is inferred from the past and the
-    present, as a forecast must be, and sees neither the targets nor what follows them."""
+    present, as a forecast must be, and sees neither the targets nor what follows them; with ``code_from="anywhere"``
+    it lies anywhere in the trajectory, and the context may start at the first frame."""
+    if code_from not in CODE_FROM:
+        raise ValueError(f"code_from must be one of {list(CODE_FROM)}, got {code_from!r}")
     window = clip if window is None else window
-    first = max(window - clip, 0)  # the earliest context with a whole code window before its end
+    anywhere = code_from == "anywhere"
+    first = 0 if anywhere else max(window - clip, 0)  # the earliest context with a whole code window before its end
     span = clip + horizon * stride  # frames from the context's first to the last target's last
     if first + span > frames:
         raise ValueError(
@@ -23,7 +35,9 @@ def clip_starts(
         )
     t = first + (draws[:, 0] * (frames - span - first + 1)).long().clamp_max(frames - span - first)
     starts = t[:, None] + stride * torch.arange(horizon + 1, device=t.device)
-    choices = t + clip - window + 1  # windows ending with the context at the latest
+    if anywhere and window > frames:
+        raise ValueError(f"a code window of {window} frames needs {window} frames; the trajectories hold {frames}")
+    choices = torch.full_like(t, frames - window + 1) if anywhere else t + clip - window + 1
     code = (draws[:, 1] * choices).long().clamp_max(choices - 1)
     return starts, code
 

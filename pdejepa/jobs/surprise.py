@@ -4,7 +4,10 @@ given what it infers from the trajectory's first window, as a physical-plausibil
 
 The frame scores come from the method (:meth:`~pdejepa.methods.PretrainingModule.surprise`): for the world model,
 the squared error of its latent prediction one step ahead; for the dynamics objective, that of its stepper's
-one-step change. A sample's ``score`` is the mean of its frame scores after its first window.
+one-step change. A sample's ``score`` is the mean of its frame scores after its first window. Its
+``change_score`` compares them with those given the code of its last window: a trajectory whose physics change is
+better explained by what its end shows, one whose physics hold is explained as well by either (a likelihood ratio
+of the two beliefs; the sample's own scale cancels, which the absolute score keeps).
 """
 
 from __future__ import annotations
@@ -54,21 +57,35 @@ def surprise(exp: Experiment, ckpt: Path, file: Path, out: Path, random_init: bo
     check_trajectory_file(file, "FILE", exp.config.data.equation, "2D" if exp.is_flow else "1D", exp.equation_params)
     module = pretrained_module(exp, ckpt, random_init)
     data = TrajectoryDataset(file, labels=exp.equation_params, fields=exp.fields)
-    frames = []
+    window, first, last = exp.config.pretrain.window[0], [], []
     loader = DataLoader(data, batch_size=BATCH, collate_fn=collate)
     for batch in progress_bar(loader, desc="surprise", enabled=exp.progress):
-        frames.append(module.surprise(batch).double().cpu())
-    scores = torch.cat(frames).numpy()
+        first.append(module.surprise(batch).double().cpu())
+        last.append(module.surprise(batch, code_start=batch["u"].shape[1] - window).double().cpu())
+    scores, updated = (torch.cat(part).numpy() for part in (first, last))
     with xr.open_dataset(file, engine="h5netcdf") as source:
         coords = {"sample": source["sample"].values, "time": source["time"].values}
-    score = np.nanmean(scores[:, exp.config.pretrain.window[0] :], axis=1)
+    score = np.nanmean(scores[:, window:], axis=1)
+    change = np.log(score / np.nanmean(updated[:, window:], axis=1))
+    per_frame, per_sample = ("sample", "time"), "sample"
     ds = xr.Dataset(
-        {"surprise": (("sample", "time"), scores.astype(np.float32)), "score": ("sample", score.astype(np.float32))},
+        {
+            "surprise": (per_frame, scores.astype(np.float32)),
+            "surprise_last_code": (per_frame, updated.astype(np.float32)),
+            "score": (per_sample, score.astype(np.float32)),
+            "change_score": (per_sample, change.astype(np.float32)),
+        },
         coords=coords,
     )
     ds = with_per_sample_variables(ds, file)
     ds["surprise"].attrs = {"long_name": "prediction error of the frame from the frames before it", "units": "1"}
+    ds["surprise_last_code"].attrs = {"long_name": "the same, the code from the last window", "units": "1"}
     ds["score"].attrs = {"long_name": "mean surprise after the first window", "units": "1"}
+    ds["change_score"].attrs = {
+        "long_name": "log of the mean surprise after the first window, the code from the first window over the code "
+        "from the last: above 0 when the trajectory's end explains it better than its beginning",
+        "units": "1",
+    }
     signature = read_checkpoint(ckpt, mmap=True).get(SIGNATURE_KEY, {})
     ds.attrs = {
         "title": f"surprise scores of {file.name} by a pdejepa {exp.method.name} model",

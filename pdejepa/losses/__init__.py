@@ -1,6 +1,6 @@
 """Self-supervised objectives: pure functions over tensors plus thin modules."""
 
-from .anti_collapse import ANTI_COLLAPSE, anti_collapse
+from .anti_collapse import ANTI_COLLAPSE, anti_collapse, anti_collapse_of_maps
 from .jepa import DISTANCES, JEPALoss, jepa_loss, variance_penalty
 from .sigreg import epps_pulley, random_directions, sigreg
 from .vicreg import VICRegLoss, covariance_penalty, variance_hinge, vicreg_terms
@@ -11,6 +11,7 @@ __all__ = [
     "JEPALoss",
     "VICRegLoss",
     "anti_collapse",
+    "anti_collapse_of_maps",
     "covariance_penalty",
     "epps_pulley",
     "jepa_loss",

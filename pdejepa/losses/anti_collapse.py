@@ -30,3 +30,17 @@ def anti_collapse(
     if kind == "ema":
         return states.new_zeros(()), {}
     raise ValueError(f"anti_collapse must be one of {list(ANTI_COLLAPSE)}, got {kind!r}")
+
+
+def anti_collapse_of_maps(
+    kind: str, maps: torch.Tensor, slices: int, seed: int, places: int
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The anti-collapse term of latent maps ``(N, latent, h, w)``: the mean over ``places`` places, drawn from
+    ``seed`` (the same in every process), of :func:`anti_collapse` of the ``N`` latent vectors at each place (the
+    same directions at every place). Each place's vectors must spread over the batch; the places keep the cost of a
+    step near that of pooled states."""
+    at = maps.flatten(2)  # (N, latent, places)
+    drawn = torch.randperm(at.shape[-1], generator=torch.Generator().manual_seed(seed + 1))[:places]
+    each = [anti_collapse(kind, at[..., p], slices, seed) for p in drawn.tolist()]
+    terms = {k: torch.stack([t[k] for _, t in each]).mean() for k in each[0][1]}
+    return torch.stack([penalty for penalty, _ in each]).mean(), terms

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from symmetries.randomness import per_sample
 
+from ..data.clips import cut_clips
 from ..data.restrict import coarsen
 from ..models import FiLMConvNet
 from ..train.schedules import warmup_cosine
@@ -133,11 +134,13 @@ class DynamicsPretraining(ResNetPretraining):
         return loss
 
     @torch.no_grad()
-    def surprise(self, batch: dict) -> torch.Tensor:
+    def surprise(self, batch: dict, code_start: int = 0) -> torch.Tensor:
         """The squared error of the stepper's scaled one-step change of every frame from the one before it, per
-        value, the code inferred from the first window: ``(batch, time)``, NaN at the first frame."""
+        value, the code inferred from the window at frame ``code_start``: ``(batch, time)``, NaN at the first
+        frame."""
         u, pool = batch["u"], self.hparams.pool  # (batch, time, fields, *space)
-        z = self.to_code(self.encoder(self.views(batch, seed=0, augment=False).to(self.dtype)))
+        window = cut_clips(batch, torch.full((len(u), 1), code_start, device=u.device), self.views.window[0])
+        z = self.to_code(self.encoder(self.views(window, seed=0, augment=False).to(self.dtype)))
         frames = coarsen(u.flatten(0, 1), pool).unflatten(0, u.shape[:2])
         shape = (1, 1, -1, *([1] * (frames.ndim - 3)))
         now = frames[:, :-1] / self.field_scale.view(shape)

@@ -11,8 +11,7 @@ parameters of the dynamics. Anti-collapse (``anti_collapse``): ``sigreg``, SIGRe
 stop-gradient and no EMA (LeJEPA; LeWorldModel, Maes et al. 2026); ``vicreg``, VICReg's variance and covariance
 terms (EB-JEPA); ``ema``, targets from a moving average of the state networks, without gradient (BYOL, V-JEPA).
 
-The frozen representation that the downstream jobs use is the encoder's ``h`` of a window (the pooled ResNet
-features); the code and the predictor give the surprise scores (:mod:`pdejepa.jobs.surprise`).
+The downstream jobs read the encoder's ``h`` of a window; the code and predictor give surprise scores.
 """
 
 from __future__ import annotations
@@ -28,10 +27,10 @@ from torch import nn
 from symmetries.randomness import per_sample
 
 from ..config.schema import Rules
-from ..distributed import all_sum, gather
-from ..losses import ANTI_COLLAPSE, anti_collapse
+from ..distributed import gather
+from ..losses import ANTI_COLLAPSE, anti_collapse, anti_collapse_of_maps
 from ..data import make_views
-from ..data.clips import clip_starts, cut_clips
+from ..data.clips import CODE_FROM, clip_starts, cut_clips
 from ..models import LatentPredictor, MapEncoder, MapPredictor, resnet
 from ..train.ema import ema_update
 from ..train.schedules import linear, warmup_cosine
@@ -51,9 +50,11 @@ class WorldConfig:
     momentum ``(start, end)``; ``state_frames`` (0: the states are windows of the encoder) and ``state_width``:
     the clips and the width of a separate state encoder, a ResNet, or with ``state: map`` a
     :class:`~pdejepa.models.MapEncoder` to a latent map of ``latent`` channels whose predictor is a FiLM
-    convolutional net of ``hidden`` channels and ``depth`` blocks; ``error_scale``: ``state`` (the squared error of
-    the predicted states) or ``change`` (of each latent dimension divided by the spread of its change over the
-    horizon across the batch, as the dynamics objective scales its steps)."""
+    convolutional net of ``hidden`` channels and ``depth`` blocks, its anti-collapse term the mean of those at
+    ``places`` random places; ``code_from``: the code window ends with the context at the latest (``past``) or lies
+    anywhere in the trajectory (``anywhere``, as the dynamics objective's); ``error_scale``: ``state`` (the squared
+    error of the predicted states) or ``change`` (of each latent dimension divided by the spread of its change over
+    the horizon across the batch, as the dynamics objective scales its steps)."""
 
     latent: int = 64
     code: int = 16
@@ -69,17 +70,17 @@ class WorldConfig:
     state_width: int = 8
     error_scale: str = "state"
     state: str = "vector"
+    places: int = 16
+    code_from: str = "past"
 
     @classmethod
     def rules(cls) -> Rules:
-        choices = {"anti_collapse": ANTI_COLLAPSE, "error_scale": ERROR_SCALES, "state": STATES}
-        return Rules(choices=choices, lower={"code": 0, "state_frames": 0})
+        choices = {"anti_collapse": ANTI_COLLAPSE, "error_scale": ERROR_SCALES, "state": STATES, "code_from": CODE_FROM}
+        return Rules(choices=choices, lower={"code": 0, "state_frames": 0, "places": 1})
 
     def __post_init__(self) -> None:
         if self.state_frames and not self.code:
-            raise ValueError(
-                "pretrain.world.state_frames needs a code (pretrain.world.code >= 1): it trains the encoder"
-            )
+            raise ValueError("pretrain.world.state_frames needs a code (pretrain.world.code >= 1) to train the encoder")
         if self.state == "map" and not self.state_frames:
             raise ValueError("pretrain.world.state=map needs a state encoder of its own (pretrain.world.state_frames)")
 
@@ -88,9 +89,8 @@ class WorldModelPretraining(ResNetPretraining):
     """Encoder + projector + predictor of the next latent states (see the module docstring).
 
     Args:
-        latent, code, horizon, stride, hidden, depth, anti_collapse, weight, slices, ema: :class:`WorldConfig`.
-        shared: :class:`~pdejepa.methods.base.ResNetPretraining`'s arguments; AdamW with a warmup-cosine learning
-            rate per step.
+        latent, code, ..., places, code_from: :class:`WorldConfig`.
+        shared: :class:`~pdejepa.methods.base.ResNetPretraining`'s; AdamW, a warmup-cosine learning rate per step.
     """
 
     name = "world"
@@ -114,6 +114,8 @@ class WorldModelPretraining(ResNetPretraining):
         state_width: int = 8,
         error_scale: str = "state",
         state: str = "vector",
+        places: int = 16,
+        code_from: str = "past",
         **shared: Any,
     ) -> None:
         if anti_collapse not in ANTI_COLLAPSE:
@@ -131,9 +133,7 @@ class WorldModelPretraining(ResNetPretraining):
         maps = state == "map"
         self.projector = nn.Identity() if maps else nn.Linear(self.state_net.dim, latent)
         self.to_code = nn.Linear(self.encoder.dim, code) if code else None
-        self.predictor = (
-            MapPredictor(latent, code, hidden, depth) if maps else LatentPredictor(latent, code, hidden, depth)
-        )
+        self.predictor = (MapPredictor if maps else LatentPredictor)(latent, code, hidden, depth)
         self.target = None
         if anti_collapse == "ema":
             self.target = copy.deepcopy(self.state_networks()).requires_grad_(False)
@@ -151,15 +151,14 @@ class WorldModelPretraining(ResNetPretraining):
     def build(cls, exp: MethodContext) -> WorldModelPretraining:
         w = exp.config.pretrain.world
         frames, window = exp.train_set[0]["u"].shape[0], exp.config.pretrain.window[0]
-        clip_starts(torch.zeros(1, 2), frames, w.state_frames or window, w.horizon, w.stride, window)  # they fit
+        clip_starts(torch.zeros(1, 2), frames, w.state_frames or window, w.horizon, w.stride, window, w.code_from)
         return cls(**cls.shared_arguments(exp), **asdict(w))
 
     def states(
         self, batch: dict, starts: torch.Tensor, seed: int, target: bool = False, augment: bool = True
     ) -> torch.Tensor:
-        """Latent states ``(batch, n, latent)`` (maps: ``(batch, n, latent, h, w)``) of the clips starting at
-        ``starts`` ``(batch, n)``; with ``target``,
-        those of the EMA target networks, without gradient; ``augment=False``: the clips without symmetries."""
+        """Latent states ``(batch, n, latent)`` (maps: ``(batch, n, latent, h, w)``) of the clips starting at ``starts``
+        ``(batch, n)``; ``target``: of the EMA target networks, no gradient; ``augment=False``: without symmetries."""
         clips = cut_clips(batch, starts, self.state_views.window[0])
         x = self.state_views(clips, seed=seed, augment=augment).to(self.dtype)
         if target:
@@ -185,7 +184,7 @@ class WorldModelPretraining(ResNetPretraining):
         hp, seed = self.hparams, self.step_seed()
         draws = per_sample(seed, batch["id"], CLIP_STREAM, 2).to(batch["u"].device)
         clip, window = self.state_views.window[0], self.views.window[0]
-        starts, code_start = clip_starts(draws, batch["u"].shape[1], clip, hp.horizon, hp.stride, window)
+        starts, code_start = clip_starts(draws, batch["u"].shape[1], clip, hp.horizon, hp.stride, window, hp.code_from)
         if self.target is None:
             s = self.states(batch, starts, seed)  # context and targets, with gradients
             targets = s[:, 1:]
@@ -200,10 +199,11 @@ class WorldModelPretraining(ResNetPretraining):
             prediction = ((predicted - targets) / scale).pow(2).mean()
         else:
             prediction = F.mse_loss(predicted, targets)
-        if s.ndim > 3:  # a map's latent vectors, centred per place over the global batch: a latent that only says
-            s = s - all_sum(s.sum(0, keepdim=True)) / all_sum(s.new_tensor(float(len(s))))  # where it is is no spread
-        vectors = s.movedim(2, -1).flatten(0, -2)  # every state's latent vector (a map's: one per place)
-        penalty, terms = anti_collapse(hp.anti_collapse, vectors, hp.slices, seed * 7 + DIRECTION_STREAM)
+        directions = seed * 7 + DIRECTION_STREAM  # a map's places: drawn from the same seed
+        if s.ndim == 3:
+            penalty, terms = anti_collapse(hp.anti_collapse, s.flatten(0, 1), hp.slices, directions)
+        else:
+            penalty, terms = anti_collapse_of_maps(hp.anti_collapse, s.flatten(0, 1), hp.slices, directions, hp.places)
         loss = prediction + hp.weight * penalty
         terms["prediction"] = prediction
         self.log("loss", loss, prog_bar=True, sync_dist=True)
@@ -211,18 +211,17 @@ class WorldModelPretraining(ResNetPretraining):
         return loss
 
     @torch.no_grad()
-    def surprise(self, batch: dict) -> torch.Tensor:
+    def surprise(self, batch: dict, code_start: int = 0) -> torch.Tensor:
         """The squared error of the latent state of each clip predicted one step (``stride`` frames) ahead from the
-        clip before it, per latent dimension, the code inferred from the first window: ``(batch, time)`` at each
-        predicted clip's first frame, NaN where nothing is predicted (before ``stride`` frames and after the last
-        whole clip)."""
+        clip before it, per latent dimension, the code inferred from the window at frame ``code_start``: ``(batch,
+        time)`` at each predicted clip's first frame, NaN where nothing is predicted."""
         hp, u = self.hparams, batch["u"]
         clip, window, frames = self.state_views.window[0], self.views.window[0], u.shape[1]
         if frames < max(window, clip + hp.stride):
             raise ValueError(
-                f"surprise needs trajectories of at least {max(window, clip + hp.stride)} frames, got {frames}"
+                f"surprise needs trajectories of at least {max(window, clip + hp.stride)} frames: {frames}"
             )
-        z = self.code(batch, torch.zeros(len(u), dtype=torch.long, device=u.device), seed=0, augment=False)
+        z = self.code(batch, torch.full((len(u),), code_start, device=u.device), seed=0, augment=False)
         starts = torch.arange(frames - clip + 1, device=u.device).expand(len(u), -1)
         s = self.states(batch, starts, seed=0, augment=False)  # (batch, clips, latent)
         z = None if z is None else z.repeat_interleave(s.shape[1] - hp.stride, 0)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy import integrate
 
-from pdejepa.losses import epps_pulley, random_directions, sigreg
+from pdejepa.losses import anti_collapse, anti_collapse_of_maps, epps_pulley, random_directions, sigreg
 
 
 def literal_statistic(x: np.ndarray, t: np.ndarray) -> float:
@@ -77,3 +77,17 @@ def test_bad_shapes_are_named():
         epps_pulley(torch.zeros(1, 3))
     with pytest.raises(ValueError, match=r"z \(N, D\) and directions \(D, M\)"):
         sigreg(torch.zeros(4, 3), torch.zeros(2, 5))
+
+
+@pytest.mark.parametrize("kind", ["sigreg", "vicreg"])
+def test_the_term_of_latent_maps_is_the_mean_of_its_places_and_sees_collapse_at_each_place(kind):
+    g = torch.Generator().manual_seed(0)
+    spread = torch.randn(512, 4, 6, 6, generator=g, dtype=torch.float64)  # every place: N(0, I) over the batch
+    value, terms = anti_collapse_of_maps(kind, spread, slices=32, seed=3, places=5)
+    drawn = torch.randperm(36, generator=torch.Generator().manual_seed(4))[:5]
+    literal = [anti_collapse(kind, spread.flatten(2)[..., p], 32, 3)[0] for p in drawn.tolist()]
+    assert torch.allclose(value, torch.stack(literal).mean())
+    assert set(terms) == set(anti_collapse(kind, spread[..., 0, 0], 32, 3)[1])
+    # the same map for every sample: the places differ, each place's vectors do not, so the term is large
+    collapsed = spread[:1].expand(512, -1, -1, -1) + 1e-3 * torch.randn(512, 4, 6, 6, generator=g, dtype=torch.float64)
+    assert anti_collapse_of_maps(kind, collapsed, slices=32, seed=3, places=5)[0] > 10 * value

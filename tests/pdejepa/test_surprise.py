@@ -64,6 +64,14 @@ def test_a_models_surprise_is_written_per_sample_and_frame(method, switch_file, 
         assert np.isfinite(s["score"].values).all() and set(s.data_vars) >= {"switched", "buoyancy_after"}
         assert s.attrs["method"] == method and r.attrs["weights"].startswith("random init")
         assert not np.allclose(s["score"].values, r["score"].values)
+        # the change score: the mean surprise after the first window (of 2 frames), the code of the first window over
+        # that of the last
+        updated = s["surprise_last_code"].values
+        assert np.array_equal(np.isnan(updated), np.isnan(values)) and not np.allclose(
+            updated[:, 1:last], values[:, 1:last]
+        )
+        literal = np.log(np.nanmean(values[:, 2:], axis=1) / np.nanmean(updated[:, 2:], axis=1))
+        np.testing.assert_allclose(s["change_score"].values, literal, atol=1e-6)  # float32 frames
 
 
 def test_a_method_without_a_predictor_is_refused_in_one_line(switch_file, tmp_path, capsys):

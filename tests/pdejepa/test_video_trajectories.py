@@ -3,6 +3,8 @@ job's pooled-vector rows and tables, and the refusals (images, symmetries, long 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 import math
 
@@ -19,6 +21,7 @@ from pdejepa.data.video_trajectories import FIELDS, LABELS, VideoTrajectories, l
 from pdejepa.experiment import Experiment
 from pdejepa.report.tables import pooled_probe_table
 
+ROOT = Path(__file__).resolve().parents[2]
 VIDEOS = [  # 16 clips of 6 frames at 16 x 16, a ResNet of width 4, two steps
     "data.equation=moving-objects",
     "data.num_train=16",
@@ -105,6 +108,23 @@ def test_each_resnet_method_pretrains_on_videos(tmp_path, method):
     cfg = resolve(None, [*VIDEOS, f"pretrain.method={method}"])
     ckpt = pdejepa.pretrain(cfg, tmp_path / method, progress=False)
     assert ckpt.exists() and (tmp_path / method / "throughput.json").exists()
+
+
+def test_the_shipped_video_world_model_with_latent_maps_pretrains_and_is_probed(tmp_path):
+    tiny = [
+        *VIDEOS[:3],
+        "data.simulation={frames: 7, size: 16}",
+        "pretrain.width=4",
+        "pretrain.epochs=1",
+        "pretrain.batch_size=8",
+        *PROBE,
+    ]
+    tiny += ["pretrain.world.state_width=8", "pretrain.world.hidden=8", "pretrain.world.slices=16"]
+    cfg = pdejepa.configure(ROOT / "configs" / "world_moving.yaml", tiny)
+    assert cfg.pretrain.world.state == "map" and cfg.pretrain.world.state_frames == 1
+    ckpt = pdejepa.pretrain(cfg, tmp_path / "pre", progress=False)
+    rows = pdejepa.probe(cfg, ckpt, tmp_path / "probe", progress=False)
+    assert {r["encoder"] for r in rows} == {"world_frozen", "random_frozen", "chance"}
 
 
 def test_the_probe_job_gives_velocity_and_shape_from_the_pooled_vector(tmp_path, capsys):

@@ -53,6 +53,19 @@ def test_a_longer_code_window_ends_with_the_context_at_the_latest():
         clip_starts(draws, 12, clip, horizon, stride, window)
 
 
+def test_a_code_window_from_anywhere_covers_the_trajectory_and_the_context_starts_at_the_first_frame():
+    frames, clip, horizon, stride, window = 24, 1, 3, 2, 8
+    draws = torch.rand(4000, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    starts, code = clip_starts(draws, frames, clip, horizon, stride, window, code_from="anywhere")
+    assert starts[:, 0].min() == 0 and starts[:, -1].max() == frames - 1
+    assert code.min() == 0 and code.max() == frames - window
+    assert (code > starts[:, -1]).any() and (code + window - 1 < starts[:, 0]).any()  # after the targets, and before
+    with pytest.raises(ValueError, match=r"code_from must be one of \['past', 'anywhere'\], got 'future'"):
+        clip_starts(draws, frames, clip, horizon, stride, window, code_from="future")
+    with pytest.raises(ValueError, match=r"a code window of 8 frames needs 8 frames; the trajectories hold 7"):
+        clip_starts(draws, 7, clip, horizon, stride, window, code_from="anywhere")
+
+
 def test_clips_keep_their_samples_id_and_time():
     u = torch.arange(2 * 6 * 1 * 5, dtype=torch.float32).view(2, 6, 1, 5)
     batch = {
