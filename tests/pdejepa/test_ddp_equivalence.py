@@ -1,6 +1,6 @@
 """Data parallel training is training on the global batch: 2 CPU processes (gloo) of 16 samples each give the
 loss, the gradients and the updated weights (JEPA's EMA target included) of 1 process on the 32 samples, for
-VICReg, JEPA and the world model (SIGReg).
+VICReg, JEPA and the world model (SIGReg, of pooled states and of latent maps).
 
 How: the test's parent process runs the 1-process reference in itself, then starts 2 processes with
 ``torch.multiprocessing.spawn``. Each sets the variables a DDP launcher sets (``MASTER_ADDR``, ``MASTER_PORT``,
@@ -112,11 +112,22 @@ def world() -> tuple[L.LightningModule, DataLoader]:
     return module, DataLoader(Trajectories(), batch_sampler=batches(Trajectories()), collate_fn=collate)
 
 
+def world_maps() -> tuple[L.LightningModule, DataLoader]:
+    """The world model of single-frame latent maps: SIGReg per place, at places drawn alike in every process."""
+    torch.manual_seed(0)
+    views = {"equation": EQUATIONS["burgers"], "strengths": {"space_shift": 3.0}, "window": (4, 32), "params": ("nu",)}
+    module = WorldModelPretraining(
+        views=views, encoder="resnet10", width=4, small_input=True, latent=4, code=4, horizon=2, stride=1, hidden=8,
+        depth=1, state_frames=1, state="map", state_width=8, places=3,
+    )  # fmt: skip
+    return module, DataLoader(Trajectories(), batch_sampler=batches(Trajectories()), collate_fn=collate)
+
+
 def batches(data: Dataset) -> RankBatches:
     return RankBatches(EpochShuffle(data, seed=0), GLOBAL_BATCH)
 
 
-RUNS = {"vicreg": vicreg, "jepa": jepa, "world": world}
+RUNS = {"vicreg": vicreg, "jepa": jepa, "world": world, "world_maps": world_maps}
 
 
 def run(name: str, devices: int) -> dict:
