@@ -60,8 +60,9 @@ def surprise(exp: Experiment, ckpt: Path, file: Path, out: Path, random_init: bo
     window, first, last = exp.config.pretrain.window[0], [], []
     loader = DataLoader(data, batch_size=BATCH, collate_fn=collate)
     for batch in progress_bar(loader, desc="surprise", enabled=exp.progress):
-        first.append(module.surprise(batch).double().cpu())
-        last.append(module.surprise(batch, code_start=batch["u"].shape[1] - window).double().cpu())
+        both = module.surprise(batch, code_starts=(0, batch["u"].shape[1] - window)).double().cpu()
+        first.append(both[0])
+        last.append(both[1])
     scores, updated = (torch.cat(part).numpy() for part in (first, last))
     with xr.open_dataset(file, engine="h5netcdf") as source:
         coords = {"sample": source["sample"].values, "time": source["time"].values}

@@ -113,10 +113,11 @@ class PretrainingModule(L.LightningModule):
         """The module as ``exp`` configures it (global random state already seeded by the caller)."""
         raise NotImplementedError(f"{cls.__name__} must say how it is built from an experiment")
 
-    def surprise(self, batch: dict, code_start: int = 0) -> torch.Tensor:
+    def surprise(self, batch: dict, code_starts: int | tuple[int, ...] = 0) -> torch.Tensor:
         """How badly the method's model of the dynamics predicts each frame of ``batch``'s trajectories from the
-        ones before it, given what it infers from their window at frame ``code_start``: ``(batch, time)``, NaN where
-        it predicts nothing. Only methods with a predictor of the dynamics have one."""
+        ones before it, given what it infers from their window at frame ``code_starts``: ``(batch, time)``, NaN where
+        it predicts nothing; ``(len, batch, time)`` for a tuple of starts, the trajectory's own work done once. Only
+        methods with a predictor of the dynamics have one."""
         raise ValueError(
             f"pretrain.method={self.name} has no predictor of the dynamics to be surprised by: surprise scores need "
             "pretrain.method=world or dynamics"

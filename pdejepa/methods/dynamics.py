@@ -134,21 +134,24 @@ class DynamicsPretraining(ResNetPretraining):
         return loss
 
     @torch.no_grad()
-    def surprise(self, batch: dict, code_start: int = 0) -> torch.Tensor:
+    def surprise(self, batch: dict, code_starts: int | tuple[int, ...] = 0) -> torch.Tensor:
         """The squared error of the stepper's scaled one-step change of every frame from the one before it, per
-        value, the code inferred from the window at frame ``code_start``: ``(batch, time)``, NaN at the first
-        frame."""
+        value, the code inferred from the window at frame ``code_starts``: ``(batch, time)``, NaN at the first
+        frame; ``(len, batch, time)`` for a tuple of starts (the frames are coarsened and scaled once)."""
         u, pool = batch["u"], self.hparams.pool  # (batch, time, fields, *space)
-        window = cut_clips(batch, torch.full((len(u), 1), code_start, device=u.device), self.views.window[0])
-        z = self.to_code(self.encoder(self.views(window, seed=0, augment=False).to(self.dtype)))
         frames = coarsen(u.flatten(0, 1), pool).unflatten(0, u.shape[:2])
         shape = (1, 1, -1, *([1] * (frames.ndim - 3)))
-        now = frames[:, :-1] / self.field_scale.view(shape)
+        now = (frames[:, :-1] / self.field_scale.view(shape)).flatten(0, 1)
         change = (frames[:, 1:] - frames[:, :-1]) / self.step_scale.view(shape)
-        predicted = self.stepper(now.flatten(0, 1), z.repeat_interleave(now.shape[1], 0)).unflatten(0, now.shape[:2])
-        out = torch.full(u.shape[:2], float("nan"), dtype=predicted.dtype, device=u.device)
-        out[:, 1:] = (predicted - change).pow(2).flatten(2).mean(-1)
-        return out
+        several = isinstance(code_starts, tuple)
+        code_starts = code_starts if several else (code_starts,)
+        out = torch.full((len(code_starts), *u.shape[:2]), float("nan"), dtype=change.dtype, device=u.device)
+        for k, start in enumerate(code_starts):
+            window = cut_clips(batch, torch.full((len(u), 1), start, device=u.device), self.views.window[0])
+            z = self.to_code(self.encoder(self.views(window, seed=0, augment=False).to(self.dtype)))
+            predicted = self.stepper(now, z.repeat_interleave(change.shape[1], 0)).unflatten(0, change.shape[:2])
+            out[k, :, 1:] = (predicted - change).pow(2).flatten(2).mean(-1)
+        return out if several else out[0]
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

@@ -211,24 +211,25 @@ class WorldModelPretraining(ResNetPretraining):
         return loss
 
     @torch.no_grad()
-    def surprise(self, batch: dict, code_start: int = 0) -> torch.Tensor:
+    def surprise(self, batch: dict, code_starts: int | tuple[int, ...] = 0) -> torch.Tensor:
         """The squared error of the latent state of each clip predicted one step (``stride`` frames) ahead from the
-        clip before it, per latent dimension, the code inferred from the window at frame ``code_start``: ``(batch,
-        time)`` at each predicted clip's first frame, NaN where nothing is predicted."""
+        clip before it, per latent dimension, the code inferred from the window at frame ``code_starts``: ``(batch,
+        time)`` at each predicted clip's first frame, NaN where none is; a tuple of starts: ``(len, batch, time)``."""
         hp, u = self.hparams, batch["u"]
         clip, window, frames = self.state_views.window[0], self.views.window[0], u.shape[1]
-        if frames < max(window, clip + hp.stride):
-            raise ValueError(
-                f"surprise needs trajectories of at least {max(window, clip + hp.stride)} frames: {frames}"
-            )
-        z = self.code(batch, torch.full((len(u),), code_start, device=u.device), seed=0, augment=False)
+        if frames < (least := max(window, clip + hp.stride)):
+            raise ValueError(f"surprise needs trajectories of at least {least} frames: {frames}")
         starts = torch.arange(frames - clip + 1, device=u.device).expand(len(u), -1)
         s = self.states(batch, starts, seed=0, augment=False)  # (batch, clips, latent)
-        z = None if z is None else z.repeat_interleave(s.shape[1] - hp.stride, 0)
-        predicted = self.predictor(s[:, : -hp.stride].flatten(0, 1), z).unflatten(0, (len(u), -1))
-        out = torch.full(u.shape[:2], float("nan"), dtype=s.dtype, device=u.device)
-        out[:, hp.stride : frames - clip + 1] = (predicted - s[:, hp.stride :]).pow(2).flatten(2).mean(-1)
-        return out
+        several = isinstance(code_starts, tuple)
+        code_starts = code_starts if several else (code_starts,)
+        out = torch.full((len(code_starts), *u.shape[:2]), float("nan"), dtype=s.dtype, device=u.device)
+        for k, start in enumerate(code_starts):
+            z = self.code(batch, torch.full((len(u),), start, device=u.device), seed=0, augment=False)
+            z = None if z is None else z.repeat_interleave(s.shape[1] - hp.stride, 0)
+            predicted = self.predictor(s[:, : -hp.stride].flatten(0, 1), z).unflatten(0, (len(u), -1))
+            out[k, :, hp.stride : frames - clip + 1] = (predicted - s[:, hp.stride :]).pow(2).flatten(2).mean(-1)
+        return out if several else out[0]
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         if self.target is not None:
